@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import {
+  BuildLogSchema,
+  BuildParametersSchema,
+  CancelResponseSchema,
+  CleanResponseSchema,
+  DeleteResponseSchema,
+  GetResponseSchema,
+  LatestResponseSchema,
+  ListResponseSchema,
+  QuotaResponseSchema,
+  StartResponseSchema,
+} from './builds.ts';
+import { HealthResponseSchema } from './health.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * One route of the API: the single description that the server registers, the typed client calls and the
+ * OpenAPI document is generated from. Paths use OpenAPI `{param}` syntax.
+ */
+export interface RouteDef {
+  operationId: string;
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  tags: readonly string[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Body of the success reply (status `status`, default 200). */
+  response: z.ZodType;
+  status?: number;
+  /** `stream` replies are NDJSON lines of `response`; `text` replies are plain text. */
+  kind?: 'json' | 'stream' | 'text';
+  /** Error statuses this route may answer with (each body is ErrorResponse unless errorBody says otherwise). */
+  errors: readonly number[];
+  errorBody?: z.ZodType;
+  /** false for the public probes (healthz, metrics, openapi.json). */
+  auth: boolean;
+}
+
+/** `true`/`false` as query strings; also `True`/`False`/`1`/`0`, which today's Python CLI sends. */
+export const QueryBoolean = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.toLowerCase();
+  if (s === 'true' || s === '1') return true;
+  if (s === 'false' || s === '0' || s === '') return false;
+  return v;
+}, z.boolean());
+
+export const ToolParamsSchema = z.object({ toolname: z.string().describe('Name of the tool') });
+export const BuildParamsSchema = ToolParamsSchema.extend({ id: z.string().describe('Id of the build') });
+
+const ok = z.string();
+
+export const buildRoutes = {
+  start: {
+    operationId: 'start',
+    method: 'POST',
+    path: '/v1/tool/{toolname}/builds',
+    summary: 'Start a build of a git repository',
+    tags: ['builds'],
+    params: ToolParamsSchema,
+    body: BuildParametersSchema,
+    response: StartResponseSchema,
+    errors: [400, 401, 403, 404, 413, 415, 500, 503],
+    auth: true,
+  },
+  list: {
+    operationId: 'list',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/builds',
+    summary: "List the tool's builds, newest first",
+    tags: ['builds'],
+    params: ToolParamsSchema,
+    response: ListResponseSchema,
+    errors: [401, 403, 500],
+    auth: true,
+  },
+  latest: {
+    operationId: 'latest',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/builds/latest',
+    summary: 'The latest build',
+    tags: ['builds'],
+    params: ToolParamsSchema,
+    response: LatestResponseSchema,
+    errors: [400, 401, 403, 404, 500],
+    auth: true,
+  },
+  get: {
+    operationId: 'get',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/builds/{id}',
+    summary: 'One build',
+    tags: ['builds'],
+    params: BuildParamsSchema,
+    response: GetResponseSchema,
+    errors: [400, 401, 403, 404, 500],
+    auth: true,
+  },
+  delete: {
+    operationId: 'delete',
+    method: 'DELETE',
+    path: '/v1/tool/{toolname}/builds/{id}',
+    summary: 'Delete a build record and its logs (cancels it first when it is still running)',
+    tags: ['builds'],
+    params: BuildParamsSchema,
+    response: DeleteResponseSchema,
+    errors: [400, 401, 403, 404, 500],
+    auth: true,
+  },
+  cancel: {
+    operationId: 'cancel',
+    method: 'PUT',
+    path: '/v1/tool/{toolname}/builds/{id}/cancel',
+    summary: 'Cancel a pending or running build',
+    tags: ['builds'],
+    params: BuildParamsSchema,
+    response: CancelResponseSchema,
+    errors: [400, 401, 403, 404, 409, 500],
+    auth: true,
+  },
+  logs: {
+    operationId: 'logs',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/builds/{id}/logs',
+    summary:
+      'The build log as NDJSON BuildLog lines; with follow, stays open until the build ends. An error after ' +
+      'streaming has begun arrives as a final ErrorResponse line.',
+    tags: ['builds'],
+    params: BuildParamsSchema,
+    query: z.object({ follow: QueryBoolean.default(false).describe('Follow the logs') }),
+    response: BuildLogSchema,
+    kind: 'stream',
+    errors: [400, 401, 403, 404, 500],
+    auth: true,
+  },
+  clean: {
+    operationId: 'clean',
+    method: 'POST',
+    path: '/v1/tool/{toolname}/clean',
+    summary: "Remove the tool's built images, except those that running workloads use",
+    tags: ['builds'],
+    params: ToolParamsSchema,
+    response: CleanResponseSchema,
+    errors: [401, 403, 500, 503],
+    auth: true,
+  },
+  quota: {
+    operationId: 'quota',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/quotas',
+    summary: "The tool's image storage quota",
+    tags: ['builds'],
+    params: ToolParamsSchema,
+    response: QuotaResponseSchema,
+    errors: [401, 403, 500, 503],
+    auth: true,
+  },
+  metrics: {
+    operationId: 'metrics',
+    method: 'GET',
+    path: '/v1/metrics',
+    summary: 'Prometheus metrics of the service',
+    tags: ['service'],
+    response: ok,
+    kind: 'text',
+    errors: [],
+    auth: false,
+  },
+  healthcheck: {
+    operationId: 'healthcheck',
+    method: 'GET',
+    path: '/v1/healthz',
+    summary: 'Health of the service (503 with the reason when not ready)',
+    tags: ['service'],
+    response: HealthResponseSchema,
+    errors: [503],
+    errorBody: HealthResponseSchema,
+    auth: false,
+  },
+  openapi: {
+    operationId: 'openapi',
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This OpenAPI document',
+    tags: ['service'],
+    response: z.record(z.string(), z.unknown()),
+    errors: [],
+    auth: false,
+  },
+} as const satisfies Record<string, RouteDef>;
+
+export const routes = { ...buildRoutes } as const satisfies Record<string, RouteDef>;
+export type Routes = typeof routes;
+export type RouteName = keyof Routes;
