@@ -18,6 +18,8 @@ export function sharedFile(relative: string): string | undefined {
   const file = path.join(SHARED_DIR, relative);
   if (existsSync(file)) return file;
   if (process.env.CI) throw new Error(`reference file missing in CI: ${file}`);
-  process.stderr.write(`skipping tests that read ${relative}: ${file} is not there (set TOOLFORGE_SHARED_DIR)\n`);
+  process.stderr.write(
+    `skipping tests that read ${relative}: ${file} is not there (set TOOLFORGE_SHARED_DIR)\n`,
+  );
   return undefined;
 }

@@ -34,7 +34,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     new Counter('toolforge_http_requests_total', 'HTTP requests by route, method and status.'),
   );
   app.addHook('onResponse', async (req, reply) => {
-    requests.inc({ route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) });
+    requests.inc({
+      route: req.routeOptions.url ?? 'unmatched',
+      method: req.method,
+      status: String(reply.statusCode),
+    });
   });
   serviceRoutes(app, { health: deps.health, metrics: deps.metrics, openapi: openApiDocument() });
   for (const plugin of deps.plugins ?? []) plugin(app);

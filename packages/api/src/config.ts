@@ -12,7 +12,11 @@ export const ConfigSchema = z.object({
   TOOLFORGE_DATA_DIR: z.string().min(1).default(path.resolve('.data')),
   /** Seconds a SIGTERM waits for in-flight requests before the process exits anyway. */
   TOOLFORGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
-  TOOLFORGE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  TOOLFORGE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   TOOLFORGE_CORES: z.coerce.number().int().min(1).default(os.availableParallelism()),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -32,7 +32,15 @@ function flatten(doc: Json, node: unknown): Json {
   return merged;
 }
 
-function compareSchemas(ref: Json, refNode: unknown, ours: Json, ourNode: unknown, where: string, out: string[], depth = 0) {
+function compareSchemas(
+  ref: Json,
+  refNode: unknown,
+  ours: Json,
+  ourNode: unknown,
+  where: string,
+  out: string[],
+  depth = 0,
+) {
   if (depth > 12) return;
   const a = flatten(ref, refNode);
   const b = flatten(ours, ourNode);

@@ -5,6 +5,7 @@ import { sharedFile } from '../../../test/helpers/shared.ts';
 import { OPENAPI_FILE, renderOpenApi } from '../scripts/generate-openapi.ts';
 import { supersetProblems } from './openapi-compat.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests poke into arbitrary OpenAPI JSON
 type Json = Record<string, any>;
 
 const committed = async () => JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as Json;
@@ -51,14 +52,18 @@ describe.skipIf(!referenceFile)('compatibility with the reference builds API 2.4
     const ours = await committed();
     ours.components.schemas.BuildParameters.properties.use_latest_versions = { type: 'string' };
     const problems = supersetProblems(await reference(), ours);
-    expect(problems.some((p) => p.includes('use_latest_versions: type "boolean" in the reference, "string"'))).toBe(true);
+    expect(
+      problems.some((p) => p.includes('use_latest_versions: type "boolean" in the reference, "string"')),
+    ).toBe(true);
   });
 
   it('the check fails when an enum value is dropped', async () => {
     const ours = await committed();
     const status = ours.components.schemas.BuildStatus;
     status.enum = status.enum.filter((v: string) => v !== 'BUILD_TIMEOUT');
-    expect(supersetProblems(await reference(), ours).some((p) => p.endsWith('enum value "BUILD_TIMEOUT" missing'))).toBe(true);
+    expect(
+      supersetProblems(await reference(), ours).some((p) => p.endsWith('enum value "BUILD_TIMEOUT" missing')),
+    ).toBe(true);
   });
 
   it('the check fails when an operation or a response status is missing', async () => {

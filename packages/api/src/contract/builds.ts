@@ -25,7 +25,9 @@ export const FINISHED_STATUSES: ReadonlySet<BuildStatus> = new Set([
 /** Request body of start. Unknown fields are stripped (newer clients keep working), never a 4xx. */
 export const BuildParametersSchema = z
   .object({
-    source_url: z.string().describe('URL to the public git repository that contains the source code to build'),
+    source_url: z
+      .string()
+      .describe('URL to the public git repository that contains the source code to build'),
     ref: z.string().optional().describe('Source code reference to build (ex. a git branch name)'),
     envvars: z
       .record(z.string(), z.string())
@@ -39,7 +41,9 @@ export const BuildParametersSchema = z
     use_deprecated_versions: z
       .boolean()
       .default(false)
-      .describe('Use a deprecated version of the builder and run images; ignored if use_latest_versions is true'),
+      .describe(
+        'Use a deprecated version of the builder and run images; ignored if use_latest_versions is true',
+      ),
   })
   .meta({ id: 'BuildParameters' });
 export type BuildParameters = z.infer<typeof BuildParametersSchema>;
@@ -50,7 +54,17 @@ export const BuildConditionSchema = z
   .meta({ id: 'BuildCondition' });
 
 export const BuildPhaseSchema = z
-  .enum(['queued', 'preparing', 'cloning', 'analyzing', 'detecting', 'restoring', 'building', 'exporting', 'done'])
+  .enum([
+    'queued',
+    'preparing',
+    'cloning',
+    'analyzing',
+    'detecting',
+    'restoring',
+    'building',
+    'exporting',
+    'done',
+  ])
   .meta({ id: 'BuildPhase', description: 'Where the build is (an addition to the reference).' });
 export type BuildPhase = z.infer<typeof BuildPhaseSchema>;
 
@@ -125,7 +139,13 @@ export const BuildLogSchema = z.object({ line: z.string() }).meta({ id: 'BuildLo
 export type BuildLog = z.infer<typeof BuildLogSchema>;
 
 export const QuotaCategoryItemSchema = z
-  .object({ name: z.string(), limit: z.string(), used: z.string(), available: z.string(), capacity: z.string() })
+  .object({
+    name: z.string(),
+    limit: z.string(),
+    used: z.string(),
+    available: z.string(),
+    capacity: z.string(),
+  })
   .meta({ id: 'QuotaCategoryItem' });
 export const QuotaCategorySchema = z
   .object({ name: z.string(), items: z.array(QuotaCategoryItemSchema) })

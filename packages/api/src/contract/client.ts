@@ -91,7 +91,11 @@ export function createClient(opts: ClientOptions) {
         req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
       }
       req.on('error', (err) =>
-        reject(new ApiClientError('network', `cannot reach the build service at ${base.origin}: ${err.message}`, { cause: err })),
+        reject(
+          new ApiClientError('network', `cannot reach the build service at ${base.origin}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
       req.end(body);
     });
@@ -116,11 +120,19 @@ export function createClient(opts: ClientOptions) {
       try {
         json = JSON.parse(text);
       } catch (cause) {
-        throw new ApiClientError('protocol', `the build service sent a reply that is not JSON (HTTP ${status})`, { status, cause });
+        throw new ApiClientError(
+          'protocol',
+          `the build service sent a reply that is not JSON (HTTP ${status})`,
+          { status, cause },
+        );
       }
       const parsed = route.response.safeParse(json);
       if (!parsed.success) {
-        throw new ApiClientError('protocol', `unexpected reply from ${route.operationId}: ${parsed.error.message}`, { status });
+        throw new ApiClientError(
+          'protocol',
+          `unexpected reply from ${route.operationId}: ${parsed.error.message}`,
+          { status },
+        );
       }
       return parsed.data as Output<Routes[N]>;
     },
@@ -129,7 +141,11 @@ export function createClient(opts: ClientOptions) {
      * Stream an NDJSON route (logs). Yields each line's object; a final ErrorResponse line (an error after
      * streaming began) is thrown as ApiClientError, as is a non-2xx status before streaming.
      */
-    async *stream<N extends RouteName>(name: N, input: Input<Routes[N]>, signal?: AbortSignal): AsyncGenerator<Output<Routes[N]>> {
+    async *stream<N extends RouteName>(
+      name: N,
+      input: Input<Routes[N]>,
+      signal?: AbortSignal,
+    ): AsyncGenerator<Output<Routes[N]>> {
       const route: RouteDef = allRoutes[name];
       const res = await send(route, input as Record<string, unknown>, signal);
       const status = res.statusCode ?? 0;
@@ -141,7 +157,9 @@ export function createClient(opts: ClientOptions) {
         try {
           obj = JSON.parse(line);
         } catch (cause) {
-          throw new ApiClientError('protocol', `bad log line from the build service: ${line.slice(0, 200)}`, { cause });
+          throw new ApiClientError('protocol', `bad log line from the build service: ${line.slice(0, 200)}`, {
+            cause,
+          });
         }
         const err = ErrorResponseSchema.safeParse(obj);
         if (err.success && err.data.error?.length) throw errorFromBody(500, line);
@@ -161,7 +179,9 @@ export function createClient(opts: ClientOptions) {
       } catch (err) {
         if (err instanceof ApiClientError) throw err;
         if (signal?.aborted) return;
-        throw new ApiClientError('network', `the log stream broke: ${(err as Error).message}`, { cause: err });
+        throw new ApiClientError('network', `the log stream broke: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       const last = handle(buffered);
       if (last !== undefined) yield last;

@@ -60,5 +60,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 export const ErrorResponseSchema = ResponseMessagesSchema.extend({
   code: ErrorCodeSchema.optional(),
   hint: z.string().optional(),
-}).meta({ id: 'ErrorResponse', description: 'ResponseMessages with `error` filled, plus a machine code and a hint.' });
+}).meta({
+  id: 'ErrorResponse',
+  description: 'ResponseMessages with `error` filled, plus a machine code and a hint.',
+});
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;

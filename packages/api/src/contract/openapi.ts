@@ -53,7 +53,10 @@ function operation(route: RouteDef): Json {
   const params = parameters(route);
   if (params.length) op.parameters = params;
   if (route.body) {
-    op.requestBody = { required: true, content: { 'application/json': { schema: inline(route.body, 'input') } } };
+    op.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: inline(route.body, 'input') } },
+    };
   }
   const contentType = route.kind === 'stream' || route.kind === 'text' ? 'text/plain' : 'application/json';
   const responses: Json = {
@@ -65,7 +68,11 @@ function operation(route: RouteDef): Json {
   for (const status of route.errors) {
     responses[String(status)] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-      content: { 'application/json': { schema: route.errorBody ? inline(route.errorBody, 'output') : { $ref: REF('ErrorResponse') } } },
+      content: {
+        'application/json': {
+          schema: route.errorBody ? inline(route.errorBody, 'output') : { $ref: REF('ErrorResponse') },
+        },
+      },
     };
   }
   op.responses = responses;
@@ -96,8 +103,9 @@ export function buildOpenApiDocument(routes: Record<string, RouteDef>, info: Ope
   void ErrorResponseSchema;
   const paths: Record<string, Json> = {};
   for (const route of Object.values(routes)) {
-    const entry = (paths[route.path] ??= {});
+    const entry = paths[route.path] ?? {};
     entry[route.method.toLowerCase()] = operation(route);
+    paths[route.path] = entry;
   }
   const { schemas } = z.toJSONSchema(z.globalRegistry, {
     io: 'input',
@@ -120,7 +128,9 @@ export function buildOpenApiDocument(routes: Record<string, RouteDef>, info: Ope
         'Wire-compatible superset of the Toolforge builds API 2.4.0: same paths, shapes, status enum, ' +
         'messages envelope and NDJSON logs, with optional additions.',
     },
-    servers: info.servers ?? [{ url: 'http://127.0.0.1:8000', description: 'Embedded default (one machine).' }],
+    servers: info.servers ?? [
+      { url: 'http://127.0.0.1:8000', description: 'Embedded default (one machine).' },
+    ],
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       schemas: Object.fromEntries(

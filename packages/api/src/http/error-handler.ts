@@ -18,7 +18,8 @@ function toAppError(err: FastifyError | Error): AppError {
   if (code === 'INVALID_JSON' || (err instanceof SyntaxError && 'statusCode' in err)) {
     return new AppError('INVALID_JSON', 'The request body is not valid JSON.', { cause: err });
   }
-  if (code === 'PAYLOAD_TOO_LARGE') return new AppError(code, 'The request body is too large.', { cause: err });
+  if (code === 'PAYLOAD_TOO_LARGE')
+    return new AppError(code, 'The request body is too large.', { cause: err });
   if (code === 'UNSUPPORTED_MEDIA_TYPE') {
     return new AppError(code, 'Unsupported content type: send application/json.', { cause: err });
   }
@@ -38,8 +39,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       .send({ ...messages({ error: [e.message] }), code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
   });
   app.setNotFoundHandler((req, reply) => {
-    return reply
-      .code(404)
-      .send({ ...messages({ error: [`No such endpoint: ${req.method} ${req.url.split('?')[0]}`] }), code: 'NOT_FOUND' });
+    return reply.code(404).send({
+      ...messages({ error: [`No such endpoint: ${req.method} ${req.url.split('?')[0]}`] }),
+      code: 'NOT_FOUND',
+    });
   });
 }

@@ -24,7 +24,10 @@ type Result<R extends RouteDef> = R['kind'] extends 'stream'
   ? AsyncIterable<z.input<R['response']>>
   : z.input<R['response']>;
 
-export type Handler<N extends RouteName> = (input: Parsed<Routes[N]>, ctx: HandlerContext) => Promise<Result<Routes[N]>>;
+export type Handler<N extends RouteName> = (
+  input: Parsed<Routes[N]>,
+  ctx: HandlerContext,
+) => Promise<Result<Routes[N]>>;
 
 export type Authenticate = (req: FastifyRequest) => Promise<Identity>;
 
@@ -36,7 +39,9 @@ function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: st
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`);
-  throw new AppError('VALIDATION_FAILED', `Bad parameters passed: ${problems.join('; ')}`, { details: problems });
+  throw new AppError('VALIDATION_FAILED', `Bad parameters passed: ${problems.join('; ')}`, {
+    details: problems,
+  });
 }
 
 /**
@@ -60,9 +65,13 @@ export function register<N extends RouteName>(
         identity = await authenticate(req);
         const tool = (req.params as { toolname?: string }).toolname;
         if (tool !== undefined && tool !== identity.tool) {
-          throw new AppError('FORBIDDEN', `You are authenticated as tool '${identity.tool}', not '${tool}'.`, {
-            hint: `Use the path /v1/tool/${identity.tool}/…`,
-          });
+          throw new AppError(
+            'FORBIDDEN',
+            `You are authenticated as tool '${identity.tool}', not '${tool}'.`,
+            {
+              hint: `Use the path /v1/tool/${identity.tool}/…`,
+            },
+          );
         }
       }
       const input = {
@@ -75,7 +84,8 @@ export function register<N extends RouteName>(
       const result = await handler(input, { req, reply, identity, signal: abort.signal });
       if (route.kind === 'stream') return streamNdjson(reply, result as AsyncIterable<unknown>, abort.signal);
       if (route.kind === 'text') return reply.type('text/plain; version=0.0.4; charset=utf-8').send(result);
-      return reply.code(route.status ?? 200).send(result);
+      if (route.status) reply.code(route.status);
+      return reply.send(result);
     },
   });
 }
@@ -101,9 +111,11 @@ async function streamNdjson(reply: FastifyReply, lines: AsyncIterable<unknown>, 
       await write(line);
     }
   } catch (err) {
-    const e = err instanceof AppError ? err : new AppError('INTERNAL', 'The log stream failed on the server.');
+    const e =
+      err instanceof AppError ? err : new AppError('INTERNAL', 'The log stream failed on the server.');
     if (!(err instanceof AppError)) reply.log.error({ err }, 'log stream failed');
-    if (!res.destroyed) await write({ ...messages({ error: [e.message] }), code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
+    if (!res.destroyed)
+      await write({ ...messages({ error: [e.message] }), code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
   }
   res.end();
 }

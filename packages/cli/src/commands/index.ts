@@ -1,0 +1,19 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext } from '../context.ts';
+import { configCommand } from './config.ts';
+
+export type GetContext = () => CommandContext;
+
+/** Adds every command group to the program. */
+export function registerCommands(program: Command, ctx: GetContext): void {
+  program.addCommand(configCommand(ctx));
+  inherit(program);
+}
+
+/** Commands built with `new Command()` miss the program's settings (exitOverride, output): copy them down. */
+function inherit(parent: Command): void {
+  for (const child of parent.commands as Command[]) {
+    child.copyInheritedSettings(parent);
+    inherit(child);
+  }
+}
