@@ -105,6 +105,8 @@ export interface DirectoryLayerOptions extends LayerOutputOptions {
   parents?: ParentDir[];
   uid: number;
   gid: number;
+  /** Keep each file's own uid/gid instead (base images assembled as root, e.g. a Debian rootfs). */
+  preserveOwnership?: boolean;
   mtime?: Date;
   /** Skip an entry (and, for a directory, its subtree); `relPath` is relative to root with '/' separators. */
   exclude?: (relPath: string, stats: Stats) => boolean;
@@ -128,9 +130,10 @@ export async function layerFromDirectory(
     for (const p of options.parents ?? []) {
       await tar.add({ ...p, name: withSlash(p.name), type: 'directory', mtime });
     }
-    const owner = { uid: options.uid, gid: options.gid, mtime };
+    const owner = { uid: options.uid, gid: options.gid, mtime, preserve: options.preserveOwnership === true };
     if (prefix !== '') {
-      await tar.add({ ...owner, name: `${prefix}/`, type: 'directory', mode: rootStat.mode & 0o7777 });
+      const own = owner.preserve ? { uid: rootStat.uid, gid: rootStat.gid } : {};
+      await tar.add({ ...owner, ...own, name: `${prefix}/`, type: 'directory', mode: rootStat.mode & 0o7777 });
     }
     await walk(tar, options.root, prefix, '', owner, options.exclude);
   });
@@ -141,7 +144,7 @@ async function walk(
   dir: string,
   prefix: string,
   rel: string,
-  owner: { uid: number; gid: number; mtime: Date },
+  owner: { uid: number; gid: number; mtime: Date; preserve: boolean },
   exclude: DirectoryLayerOptions['exclude'],
 ): Promise<void> {
   // Synchronous metadata calls: a threadpool round trip per lstat costs far more than the lstat itself,
@@ -153,7 +156,8 @@ async function walk(
     const st = lstatSync(path);
     if (st.isSocket() || exclude?.(relPath, st)) continue;
     const entryName = prefix === '' ? relPath : `${prefix}/${relPath}`;
-    const header: TarWriteHeader = { ...owner, name: entryName, type: 'file', mode: st.mode & 0o7777 };
+    const ids = owner.preserve ? { uid: st.uid, gid: st.gid } : { uid: owner.uid, gid: owner.gid };
+    const header: TarWriteHeader = { ...ids, mtime: owner.mtime, name: entryName, type: 'file', mode: st.mode & 0o7777 };
     if (st.isDirectory()) {
       await tar.add({ ...header, name: `${entryName}/`, type: 'directory' });
       await walk(tar, path, prefix, relPath, owner, exclude);
