@@ -51,7 +51,7 @@ function existsDir(dir: string): boolean {
   }
 }
 
-export const builderRepo = (name: string) => `toolforge/builder-${name}`;
+export const builderRepo = (name: string) => `toolforge/${name}-builder`;
 
 /**
  * Make a builder image: the build image, one layer per buildpack at /cnb/buildpacks/<id>/<version>
