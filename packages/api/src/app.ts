@@ -13,6 +13,8 @@ export interface AppDeps {
   metrics: MetricsRegistry;
   health: HealthCheck[];
   authenticate?: Authenticate;
+  /** TLS for the API itself (certificate authentication needs it). */
+  https?: import('node:https').ServerOptions;
   /** Extra route plugins (builds, images, workloads), registered after the service routes. */
   plugins?: Array<(app: FastifyInstance) => void>;
 }
@@ -25,6 +27,7 @@ export function openApiDocument(): Record<string, unknown> {
 /** Build the fastify app without listening (tests use app.inject()). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.TOOLFORGE_MAX_BODY_BYTES,
     return503OnClosing: true,

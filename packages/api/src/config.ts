@@ -10,6 +10,8 @@ export const ConfigSchema = z.object({
   TOOLFORGE_ADDRESS: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: LogLevel.default('info'),
   TOOLFORGE_DATA_DIR: z.string().min(1).default(path.resolve('.data')),
+  /** Where stacks, builders and Debian downloads live (default: the data folder); may be shared. */
+  TOOLFORGE_STACK_DIR: z.string().min(1).optional(),
   /** Seconds a SIGTERM waits for in-flight requests before the process exits anyway. */
   TOOLFORGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   TOOLFORGE_MAX_BODY_BYTES: z.coerce
@@ -18,6 +20,58 @@ export const ConfigSchema = z.object({
     .min(1024)
     .default(1024 * 1024),
   TOOLFORGE_CORES: z.coerce.number().int().min(1).default(os.availableParallelism()),
+
+  // Engine and builds
+  TOOLFORGE_ENGINE: z.enum(['local', 'tekton']).default('local'),
+  TOOLFORGE_MAX_BUILDS_PER_TOOL: z.coerce.number().int().min(1).max(100).default(4),
+  /** Concurrent builds on this machine (embedded engine); default: the number of cores. */
+  TOOLFORGE_MAX_BUILDS: z.coerce.number().int().min(1).max(1000).optional(),
+  TOOLFORGE_BUILD_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(1800),
+  /** Build records kept per tool and image (upstream's OK_BUILDS_TO_KEEP / FAILED_BUILDS_TO_KEEP). */
+  OK_BUILDS_TO_KEEP: z.coerce.number().int().min(0).default(4),
+  FAILED_BUILDS_TO_KEEP: z.coerce.number().int().min(0).default(2),
+  TOOLFORGE_BUILD_MEMORY_MB: z.coerce.number().int().min(64).default(4096),
+  TOOLFORGE_BUILD_PIDS: z.coerce.number().int().min(16).default(2048),
+  TOOLFORGE_BUILD_LOG_MB: z.coerce.number().int().min(1).default(64),
+  TOOLFORGE_BUILD_DISK_MB: z.coerce.number().int().min(16).default(10240),
+  TOOLFORGE_BUILD_TMP_MB: z.coerce.number().int().min(16).default(2048),
+  TOOLFORGE_DETECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  TOOLFORGE_GIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
+
+  // Builder and run image pairs, with upstream builds-api's names (refs into the stack store here).
+  BUILDER: z.string().min(1).default('toolforge/bookworm-builder:latest'),
+  RUNNER: z.string().min(1).default('toolforge/bookworm-run:latest'),
+  LATEST_BUILDER: z.string().min(1).optional(),
+  LATEST_RUNNER: z.string().min(1).optional(),
+  DEPRECATED_BUILDER: z.string().min(1).optional(),
+  DEPRECATED_RUNNER: z.string().min(1).optional(),
+  DEPRECATED_VALID_UNTIL: z.iso.date().optional(),
+
+  // Build-time variables
+  TOOLFORGE_ENVVARS_MAX_COUNT: z.coerce.number().int().min(0).default(100),
+  TOOLFORGE_ENVVARS_MAX_VALUE_BYTES: z.coerce.number().int().min(1).default(64 * 1024),
+  TOOLFORGE_ENVVARS_MAX_TOTAL_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
+
+  // Sources
+  /** file:// sources (local repositories); on by default only for the embedded engine. */
+  TOOLFORGE_ALLOW_FILE_SOURCES: z.stringbool().optional(),
+  /** Comma-separated hosts allowed although private or loopback (embedded default: 127.0.0.1, localhost). */
+  TOOLFORGE_SOURCE_ALLOWED_HOSTS: z.string().optional(),
+
+  // Images
+  /** Push built images to this OCI registry (http(s) URL) as well as keeping them in the layout store. */
+  TOOLFORGE_REGISTRY_URL: z.url().optional(),
+  TOOLFORGE_REGISTRY_USERNAME: z.string().optional(),
+  TOOLFORGE_REGISTRY_PASSWORD: z.string().optional(),
+  /** Storage quota per tool in MiB (images and build cache); 0 = unlimited. */
+  TOOLFORGE_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
+
+  // Identity
+  TOOLFORGE_AUTH: z.enum(['token', 'certificate', 'gateway']).default('token'),
+  /** TLS for the API itself (required for certificate auth): PEM files. */
+  TOOLFORGE_TLS_CERT: z.string().optional(),
+  TOOLFORGE_TLS_KEY: z.string().optional(),
+  TOOLFORGE_TLS_CLIENT_CA: z.string().optional(),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -49,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${key}=${JSON.stringify(input[key] ?? '')}: ${issue.message}`);
     }
   }
+  if (parsed.success) problems.push(...crossChecks(parsed.data));
   if (problems.length) throw new ConfigError(problems.sort());
   return Object.freeze(parsed.data as z.infer<typeof ConfigSchema>);
 }
@@ -66,3 +121,24 @@ const CLIENT_KEYS = new Set([
   'TOOLFORGE_DEBUG',
   'TOOLFORGE_CLI',
 ]);
+
+/** Settings that are only wrong together. */
+function crossChecks(c: z.infer<typeof ConfigSchema>): string[] {
+  const out: string[] = [];
+  if (c.TOOLFORGE_AUTH === 'certificate' && !(c.TOOLFORGE_TLS_CERT && c.TOOLFORGE_TLS_KEY && c.TOOLFORGE_TLS_CLIENT_CA)) {
+    out.push('TOOLFORGE_AUTH=certificate: needs TOOLFORGE_TLS_CERT, TOOLFORGE_TLS_KEY and TOOLFORGE_TLS_CLIENT_CA');
+  }
+  if (Boolean(c.TOOLFORGE_TLS_CERT) !== Boolean(c.TOOLFORGE_TLS_KEY)) {
+    out.push('TOOLFORGE_TLS_CERT and TOOLFORGE_TLS_KEY: set both or neither');
+  }
+  if (Boolean(c.DEPRECATED_BUILDER) !== Boolean(c.DEPRECATED_RUNNER)) {
+    out.push('DEPRECATED_BUILDER and DEPRECATED_RUNNER: set both or neither');
+  }
+  if (c.DEPRECATED_BUILDER && !c.DEPRECATED_VALID_UNTIL) {
+    out.push('DEPRECATED_VALID_UNTIL: required when DEPRECATED_BUILDER is set');
+  }
+  if (Boolean(c.TOOLFORGE_REGISTRY_USERNAME) !== Boolean(c.TOOLFORGE_REGISTRY_PASSWORD)) {
+    out.push('TOOLFORGE_REGISTRY_USERNAME and TOOLFORGE_REGISTRY_PASSWORD: set both or neither');
+  }
+  return out;
+}

@@ -1,10 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { MetricsRegistry } from './metrics.ts';
+import { createService } from './service.ts';
 
-/** The composition root: configuration → logger → adapters → app → listen, and a graceful SIGTERM. */
+/** The composition root: configuration → logger → service → listen, and a graceful SIGTERM. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -17,9 +15,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     throw err;
   }
   const logger = createLogger(config);
-  await mkdir(config.TOOLFORGE_DATA_DIR, { recursive: true, mode: 0o700 });
-  const metrics = new MetricsRegistry();
-  const app = await buildApp({ config, logger, metrics, health: [] });
+  const service = await createService(config, logger);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -31,7 +27,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       process.exit(0);
     }, config.TOOLFORGE_SHUTDOWN_GRACE_SECONDS * 1000);
     timer.unref();
-    app.close().then(
+    service.close().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'error while shutting down');
@@ -42,7 +38,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ host: config.TOOLFORGE_ADDRESS, port: config.PORT });
+  await service.app.listen({ host: config.TOOLFORGE_ADDRESS, port: config.PORT });
 }
 
 if (import.meta.main) await main();

@@ -144,6 +144,9 @@ export const buildRoutes = {
     summary: "Remove the tool's built images, except those that running workloads use",
     tags: ['builds'],
     params: ToolParamsSchema,
+    query: z.object({
+      keep_latest: QueryBoolean.default(false).describe("Keep each image's latest tag (an addition to the reference)"),
+    }),
     response: CleanResponseSchema,
     errors: [401, 403, 500, 503],
     auth: true,

@@ -11,6 +11,7 @@ const MAX_OUTPUT = 8 * 1024 * 1024;
 export interface GitOptions {
   timeoutMs: number;
   allowFile: boolean;
+  signal?: AbortSignal;
 }
 
 /** Run git with a locked-down configuration: no prompts, hooks, credential helpers, user config or redirects. */
@@ -40,6 +41,7 @@ async function git(args: string[], opts: GitOptions & { source?: Source; cwd?: s
         {
           cwd: opts.cwd,
           timeout: opts.timeoutMs,
+          ...(opts.signal ? { signal: opts.signal } : {}),
           maxBuffer: MAX_OUTPUT,
           env: {
             PATH: process.env.PATH ?? '/usr/bin:/bin',
