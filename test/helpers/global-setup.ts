@@ -1,3 +1,15 @@
-// Global setup for the integration and e2e projects. Heavy shared fixtures (Debian stacks, the builder)
-// are prepared here once per run and cached on disk under .tmp/, so every test file reuses them.
-export default async function setup(): Promise<void> {}
+// Global setup for the integration and e2e projects: the Debian stacks, the built-in builders and the
+// spec harness's builder are built once per run (and cached on disk under .tmp/test-stacks, so a second
+// local run reuses them; CI starts empty and builds them once).
+import { ensureBuilder, ensureStacks, stackStorePaths } from '@toolforge/buildpacks';
+import { OciLayout } from '@toolforge/oci';
+import { HARNESS_BUILDER_FILE, TEST_STACK_DIR } from './paths.ts';
+
+export default async function setup(): Promise<void> {
+  const t0 = Date.now();
+  const progress = (e: { stage: string; detail: string }) =>
+    process.stderr.write(`[global-setup ${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}\n`);
+  await ensureStacks(TEST_STACK_DIR, { progress });
+  const layout = await OciLayout.open(stackStorePaths(TEST_STACK_DIR).layout);
+  await ensureBuilder(layout, HARNESS_BUILDER_FILE, progress);
+}

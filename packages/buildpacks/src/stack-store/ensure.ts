@@ -55,22 +55,7 @@ export async function ensureStacks(dataDir: string, opts: { refresh?: boolean; p
   const build = await readImage(layout, `${STACK_REPOS.build}:latest`);
   const builders: EnsureResult['builders'] = [];
   for (const name of readdirSync(BUILTIN_BUILDERS_DIR).sort()) {
-    const def = await loadBuilderDefinition(path.join(BUILTIN_BUILDERS_DIR, name, 'builder.toml'));
-    const repo = builderRepo(def.name);
-    const want = definitionHash(def, build.descriptor.digest);
-    const current = await layout.resolve(`${repo}:latest`);
-    let rebuilt = false;
-    if (!current || (await readImage(layout, `${repo}:latest`)).config.config?.Labels?.[BUILDPACKS_HASH_LABEL] !== want) {
-      progress({ stage: 'builder', detail: `making builder ${def.name}` });
-      await createBuilder(layout, def, {
-        tag: today(),
-        buildImage: `${STACK_REPOS.build}:latest`,
-        runImage: `${STACK_REPOS.run}:latest`,
-      });
-      rebuilt = true;
-    }
-    const image = await readImage(layout, `${repo}:latest`);
-    builders.push({ name: def.name, ref: `${repo}:latest`, digest: image.descriptor.digest, rebuilt });
+    builders.push(await ensureBuilder(layout, path.join(BUILTIN_BUILDERS_DIR, name, 'builder.toml'), progress));
   }
   return {
     run: { ref: `${STACK_REPOS.run}:latest`, digest: run.descriptor.digest },
@@ -78,4 +63,25 @@ export async function ensureStacks(dataDir: string, opts: { refresh?: boolean; p
     builders,
     stacksRebuilt,
   };
+}
+
+/** Make (or keep) the builder of a definition file: rebuilt when the definition, its buildpacks or the build image changed. */
+export async function ensureBuilder(
+  layout: OciLayout,
+  file: string,
+  progress: StackProgress = () => {},
+): Promise<EnsureResult['builders'][number]> {
+  const def = await loadBuilderDefinition(file);
+  const build = await readImage(layout, `${STACK_REPOS.build}:latest`);
+  const repo = builderRepo(def.name);
+  const want = definitionHash(def, build.descriptor.digest);
+  const current = await layout.resolve(`${repo}:latest`);
+  let rebuilt = false;
+  if (!current || (await readImage(layout, `${repo}:latest`)).config.config?.Labels?.[BUILDPACKS_HASH_LABEL] !== want) {
+    progress({ stage: 'builder', detail: `making builder ${def.name}` });
+    await createBuilder(layout, def, { tag: today(), buildImage: `${STACK_REPOS.build}:latest`, runImage: `${STACK_REPOS.run}:latest` });
+    rebuilt = true;
+  }
+  const image = await readImage(layout, `${repo}:latest`);
+  return { name: def.name, ref: `${repo}:latest`, digest: image.descriptor.digest, rebuilt };
 }
