@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { loadConfig } from '../../packages/api/src/config.ts';
 import { createLogger } from '../../packages/api/src/logger.ts';
 import { createService, type Service } from '../../packages/api/src/service.ts';
@@ -8,6 +9,8 @@ import { TEST_STACK_DIR } from './paths.ts';
 
 export interface TestApi {
   url: string;
+  /** Everything the service logged (JSON lines), when started with captureLogs. */
+  logs(): string;
   dataDir: string;
   service: Service;
   /** Create a tool and return a token for it. */
@@ -17,7 +20,10 @@ export interface TestApi {
 }
 
 /** The real API (embedded engine) in this process, on 127.0.0.1 with a free port and a fresh data folder. */
-export async function startApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function startApi(
+  env: Record<string, string> = {},
+  opts: { captureLogs?: boolean } = {},
+): Promise<TestApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tf-api-data-'));
   const config = loadConfig({
     TOOLFORGE_DATA_DIR: dataDir,
@@ -27,11 +33,20 @@ export async function startApi(env: Record<string, string> = {}): Promise<TestAp
     TOOLFORGE_BUILD_MEMORY_MB: '2048',
     ...env,
   });
-  const service = await createService(config, createLogger(config));
+  let logged = '';
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logged += String(chunk);
+      cb();
+    },
+  });
+  const logger = opts.captureLogs ? createLogger({ LOG_LEVEL: 'trace' }, sink) : createLogger(config);
+  const service = await createService(config, logger);
   const address = await service.app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => service.close();
   return {
     url: address,
+    logs: () => logged,
     dataDir,
     service,
     token: (tool) => {

@@ -14,7 +14,10 @@ export async function cli(args: string[], env: Record<string, string>, answer?: 
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    streams: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
+    streams: {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+    },
     env: { HOME: mkdtempSync(path.join(os.tmpdir(), 'tf-home-')), ...env },
     ...(answer !== undefined ? { ask: async () => answer } : {}),
   });

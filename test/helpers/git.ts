@@ -15,7 +15,8 @@ const GIT_ENV = {
   GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z',
 };
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' }).trim();
 
 export interface Repo {
   /** Working copy and repository. */
@@ -27,15 +28,19 @@ export interface Repo {
 }
 
 /** A git repository (branch `main`) holding a sample app folder or the given files, under `root`. */
-export function makeRepo(source: string | Record<string, string>, opts: { root?: string; name?: string } = {}): Repo {
+export function makeRepo(
+  source: string | Record<string, string>,
+  opts: { root?: string; name?: string } = {},
+): Repo {
   const root = opts.root ?? mkdtempSync(path.join(os.tmpdir(), 'tf-repos-'));
   const dir = path.join(root, opts.name ?? 'app.git');
   mkdirSync(dir, { recursive: true });
   if (typeof source === 'string') cpSync(source, dir, { recursive: true });
-  else for (const [f, c] of Object.entries(source)) {
-    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    writeFileSync(path.join(dir, f), c);
-  }
+  else
+    for (const [f, c] of Object.entries(source)) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), c);
+    }
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'initial');
@@ -66,9 +71,21 @@ export interface GitServer {
 /** `git daemon` on 127.0.0.1 serving every repository under `base` over git://. */
 export async function gitDaemon(base: string): Promise<GitServer> {
   const port = await freePort();
-  const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'git',
+    [
+      'daemon',
+      '--reuseaddr',
+      '--export-all',
+      `--base-path=${base}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      base,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 50; i++) {
     try {
       execFileSync('git', ['ls-remote', `git://127.0.0.1:${port}/none`], { stdio: 'ignore', timeout: 2000 });

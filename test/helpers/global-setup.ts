@@ -8,7 +8,9 @@ import { HARNESS_BUILDER_FILE, TEST_STACK_DIR } from './paths.ts';
 export default async function setup(): Promise<void> {
   const t0 = Date.now();
   const progress = (e: { stage: string; detail: string }) =>
-    process.stderr.write(`[global-setup ${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}\n`);
+    process.stderr.write(
+      `[global-setup ${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}\n`,
+    );
   await ensureStacks(TEST_STACK_DIR, { progress });
   const layout = await OciLayout.open(stackStorePaths(TEST_STACK_DIR).layout);
   await ensureBuilder(layout, HARNESS_BUILDER_FILE, progress);

@@ -76,7 +76,9 @@ export async function harnessBuild(
       writeFileSync(path.join(appDir, name), content);
     }
   }
-  const layout = await OciLayout.open(opts.layoutDir ?? mkdtempSync(path.join(os.tmpdir(), 'tf-layout-')), { create: true });
+  const layout = await OciLayout.open(opts.layoutDir ?? mkdtempSync(path.join(os.tmpdir(), 'tf-layout-')), {
+    create: true,
+  });
   const ref = opts.ref ?? 'app:latest';
   const previous = (await layout.resolve(ref)) ? await readImage(layout, ref) : undefined;
   const logs: HarnessBuild['logs'] = [];

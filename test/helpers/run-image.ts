@@ -30,7 +30,13 @@ export interface ImageRun {
 export async function runImage(
   layout: OciLayout,
   ref: string,
-  opts: { args?: string[]; entrypoint?: string[]; env?: Record<string, string>; publish?: { hostPort: number; guestPort: number }; wallTimeMs?: number } = {},
+  opts: {
+    args?: string[];
+    entrypoint?: string[];
+    env?: Record<string, string>;
+    publish?: { hostPort: number; guestPort: number };
+    wallTimeMs?: number;
+  } = {},
 ): Promise<ImageRun> {
   const image = await readImage(layout, ref);
   const rootfs = mkdtempSync(path.join(os.tmpdir(), 'tf-rootfs-'));
@@ -53,7 +59,12 @@ export async function runImage(
     gid,
     network: 'outbound',
     ...(opts.publish ? { publish: [opts.publish] } : {}),
-    limits: { wallTimeMs: opts.wallTimeMs ?? 60_000, memoryBytes: 512 * 2 ** 20, pids: 256, outputBytes: 4 * 2 ** 20 },
+    limits: {
+      wallTimeMs: opts.wallTimeMs ?? 60_000,
+      memoryBytes: 512 * 2 ** 20,
+      pids: 256,
+      outputBytes: 4 * 2 ** 20,
+    },
     onOutput: (chunk) => {
       output += chunk.toString('utf8');
     },

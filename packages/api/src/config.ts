@@ -26,7 +26,12 @@ export const ConfigSchema = z.object({
   TOOLFORGE_MAX_BUILDS_PER_TOOL: z.coerce.number().int().min(1).max(100).default(4),
   /** Concurrent builds on this machine (embedded engine); default: the number of cores. */
   TOOLFORGE_MAX_BUILDS: z.coerce.number().int().min(1).max(1000).optional(),
-  TOOLFORGE_BUILD_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(1800),
+  TOOLFORGE_BUILD_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(24 * 3600)
+    .default(1800),
   /** Build records kept per tool and image (upstream's OK_BUILDS_TO_KEEP / FAILED_BUILDS_TO_KEEP). */
   OK_BUILDS_TO_KEEP: z.coerce.number().int().min(0).default(4),
   FAILED_BUILDS_TO_KEEP: z.coerce.number().int().min(0).default(2),
@@ -49,8 +54,16 @@ export const ConfigSchema = z.object({
 
   // Build-time variables
   TOOLFORGE_ENVVARS_MAX_COUNT: z.coerce.number().int().min(0).default(100),
-  TOOLFORGE_ENVVARS_MAX_VALUE_BYTES: z.coerce.number().int().min(1).default(64 * 1024),
-  TOOLFORGE_ENVVARS_MAX_TOTAL_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
+  TOOLFORGE_ENVVARS_MAX_VALUE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024),
+  TOOLFORGE_ENVVARS_MAX_TOTAL_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(256 * 1024),
 
   // Sources
   /** file:// sources (local repositories); on by default only for the embedded engine. */
@@ -125,8 +138,13 @@ const CLIENT_KEYS = new Set([
 /** Settings that are only wrong together. */
 function crossChecks(c: z.infer<typeof ConfigSchema>): string[] {
   const out: string[] = [];
-  if (c.TOOLFORGE_AUTH === 'certificate' && !(c.TOOLFORGE_TLS_CERT && c.TOOLFORGE_TLS_KEY && c.TOOLFORGE_TLS_CLIENT_CA)) {
-    out.push('TOOLFORGE_AUTH=certificate: needs TOOLFORGE_TLS_CERT, TOOLFORGE_TLS_KEY and TOOLFORGE_TLS_CLIENT_CA');
+  if (
+    c.TOOLFORGE_AUTH === 'certificate' &&
+    !(c.TOOLFORGE_TLS_CERT && c.TOOLFORGE_TLS_KEY && c.TOOLFORGE_TLS_CLIENT_CA)
+  ) {
+    out.push(
+      'TOOLFORGE_AUTH=certificate: needs TOOLFORGE_TLS_CERT, TOOLFORGE_TLS_KEY and TOOLFORGE_TLS_CLIENT_CA',
+    );
   }
   if (Boolean(c.TOOLFORGE_TLS_CERT) !== Boolean(c.TOOLFORGE_TLS_KEY)) {
     out.push('TOOLFORGE_TLS_CERT and TOOLFORGE_TLS_KEY: set both or neither');

@@ -6,8 +6,8 @@ import { OciLayout, RegistryClient } from '@toolforge/oci';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { du } from './du.ts';
 import type { Config } from './config.ts';
+import { du } from './du.ts';
 import { LocalEngine } from './engines/local/engine.ts';
 import { LogHub } from './engines/local/log-hub.ts';
 import { NO_PINS, type PinnedDigests } from './engines/port.ts';
@@ -15,7 +15,7 @@ import { certificateAuth, gatewayAuth, tokenAuth } from './http/auth.ts';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.ts';
 import { LayoutRegistry } from './registry/layout-registry.ts';
 import { buildRoutes } from './routes/builds.ts';
-import { BuildService, type BuilderPairs } from './services/build-service.ts';
+import { type BuilderPairs, BuildService } from './services/build-service.ts';
 import { BuildsRepo } from './store/builds-repo.ts';
 import { openDatabase } from './store/db.ts';
 import { ToolsRepo } from './store/tools-repo.ts';
@@ -33,13 +33,23 @@ export function builderPairs(config: Config): BuilderPairs {
     default: def,
     latest: { builder: config.LATEST_BUILDER ?? def.builder, runner: config.LATEST_RUNNER ?? def.runner },
     ...(config.DEPRECATED_BUILDER && config.DEPRECATED_RUNNER && config.DEPRECATED_VALID_UNTIL
-      ? { deprecated: { builder: config.DEPRECATED_BUILDER, runner: config.DEPRECATED_RUNNER, validUntil: new Date(`${config.DEPRECATED_VALID_UNTIL}T00:00:00Z`) } }
+      ? {
+          deprecated: {
+            builder: config.DEPRECATED_BUILDER,
+            runner: config.DEPRECATED_RUNNER,
+            validUntil: new Date(`${config.DEPRECATED_VALID_UNTIL}T00:00:00Z`),
+          },
+        }
       : {}),
   };
 }
 
 /** Wire the embedded service: database, stores, engine, services, routes. `server.ts` only adds listening. */
-export async function createService(config: Config, logger: Logger, opts: { pins?: PinnedDigests } = {}): Promise<Service> {
+export async function createService(
+  config: Config,
+  logger: Logger,
+  opts: { pins?: PinnedDigests } = {},
+): Promise<Service> {
   const data = config.TOOLFORGE_DATA_DIR;
   await mkdir(data, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(data, 'builds.sqlite'));
@@ -67,10 +77,18 @@ export async function createService(config: Config, logger: Logger, opts: { pins
   const git = { timeoutMs: config.TOOLFORGE_GIT_TIMEOUT_SECONDS * 1000, allowFile: sourcePolicy.allowFile };
 
   const metrics = new MetricsRegistry();
-  const started = metrics.register(new Counter('toolforge_builds_started_total', 'Builds started, by engine.'));
-  const finished = metrics.register(new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'));
+  const started = metrics.register(
+    new Counter('toolforge_builds_started_total', 'Builds started, by engine.'),
+  );
+  const finished = metrics.register(
+    new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'),
+  );
   const phaseSeconds = metrics.register(
-    new Histogram('toolforge_build_phase_seconds', 'Duration of build phases.', [1, 5, 15, 30, 60, 120, 300, 600, 1800]),
+    new Histogram(
+      'toolforge_build_phase_seconds',
+      'Duration of build phases.',
+      [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+    ),
   );
 
   const engine = new LocalEngine(
@@ -90,7 +108,12 @@ export async function createService(config: Config, logger: Logger, opts: { pins
             client: new RegistryClient({
               url: config.TOOLFORGE_REGISTRY_URL,
               ...(config.TOOLFORGE_REGISTRY_USERNAME
-                ? { credentials: { username: config.TOOLFORGE_REGISTRY_USERNAME, password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '' } }
+                ? {
+                    credentials: {
+                      username: config.TOOLFORGE_REGISTRY_USERNAME,
+                      password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '',
+                    },
+                  }
                 : {}),
             }),
           }
@@ -115,9 +138,19 @@ export async function createService(config: Config, logger: Logger, opts: { pins
       onFinished: (r) => finished.inc({ status: r.status }),
     },
   );
-  metrics.register(new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [[{}, engine.queueLength()]]));
-  metrics.register(new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [[{}, engine.runningCount()]]));
-  metrics.register(new Gauge('toolforge_log_followers', 'Clients following a build log.').collect(() => [[{}, hub.followers]]));
+  metrics.register(
+    new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [
+      [{}, engine.queueLength()],
+    ]),
+  );
+  metrics.register(
+    new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [[{}, engine.runningCount()]]),
+  );
+  metrics.register(
+    new Gauge('toolforge_log_followers', 'Clients following a build log.').collect(() => [
+      [{}, hub.followers],
+    ]),
+  );
 
   const builds = new BuildService({
     engine,
@@ -142,7 +175,11 @@ export async function createService(config: Config, logger: Logger, opts: { pins
   });
 
   const authenticate =
-    config.TOOLFORGE_AUTH === 'certificate' ? certificateAuth() : config.TOOLFORGE_AUTH === 'gateway' ? gatewayAuth() : tokenAuth(tools);
+    config.TOOLFORGE_AUTH === 'certificate'
+      ? certificateAuth()
+      : config.TOOLFORGE_AUTH === 'gateway'
+        ? gatewayAuth()
+        : tokenAuth(tools);
   const app = await buildApp({
     config,
     logger,
@@ -152,7 +189,9 @@ export async function createService(config: Config, logger: Logger, opts: { pins
           https: {
             cert: readFileSync(config.TOOLFORGE_TLS_CERT),
             key: readFileSync(config.TOOLFORGE_TLS_KEY),
-            ...(config.TOOLFORGE_TLS_CLIENT_CA ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true } : {}),
+            ...(config.TOOLFORGE_TLS_CLIENT_CA
+              ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true }
+              : {}),
             rejectUnauthorized: config.TOOLFORGE_AUTH === 'certificate',
           },
         }
@@ -162,7 +201,9 @@ export async function createService(config: Config, logger: Logger, opts: { pins
       {
         name: 'stacks',
         check: async () =>
-          (await stackLayout.resolve(config.BUILDER)) ? undefined : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
+          (await stackLayout.resolve(config.BUILDER))
+            ? undefined
+            : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
       },
     ],
     plugins: [(a) => buildRoutes(a, builds, authenticate)],

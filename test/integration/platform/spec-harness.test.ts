@@ -14,7 +14,12 @@ const LABEL = 'io.buildpacks.lifecycle.metadata';
 
 function envReport(workDir: string): Record<string, string> {
   const text = readFileSync(`${workDir}/layers/fixture_consumer/report/env.txt`, 'utf8');
-  return Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 describe('detection and build plan', () => {
@@ -24,12 +29,18 @@ describe('detection and build plan', () => {
     expect(b.result?.group.map((g) => g.id)).toEqual(['fixture/provider', 'fixture/consumer']);
     const plan = readFileSync(`${b.workDir}/layers/fixture_consumer/report/plan.toml`, 'utf8');
     expect(plan).toBe(''); // the consumer provides nothing: the entry went to its provider
-    expect(readFileSync(`${b.workDir}/layers/fixture_provider/thing/bin/thing-tool`, 'utf8')).toContain('thing-tool');
+    expect(readFileSync(`${b.workDir}/layers/fixture_provider/thing/bin/thing-tool`, 'utf8')).toContain(
+      'thing-tool',
+    );
   });
 
   it('includes an optional buildpack when it passes and drops it when it does not', async () => {
     const withIt = await harnessBuild({ 'provide.txt': '', 'require.txt': '', 'optional.txt': '' });
-    expect(withIt.result?.group.map((g) => g.id)).toEqual(['fixture/optional', 'fixture/provider', 'fixture/consumer']);
+    expect(withIt.result?.group.map((g) => g.id)).toEqual([
+      'fixture/optional',
+      'fixture/provider',
+      'fixture/consumer',
+    ]);
     const without = await harnessBuild({});
     expect(without.result?.group.map((g) => g.id)).toEqual(['fixture/consumer']);
   });
@@ -39,7 +50,9 @@ describe('detection and build plan', () => {
     expect(b.failure?.reason).toBe('NOTHING_DETECTED');
     expect(b.failure?.phase).toBe('detect');
     expect(b.failure?.message).toContain('fixture/provider: looks for provide.txt');
-    expect(b.failure?.message).toContain('fixture/fail: looks for a file that never exists (said: not for me)');
+    expect(b.failure?.message).toContain(
+      'fixture/fail: looks for a file that never exists (said: not for me)',
+    );
   });
 
   it('a detect error in a required buildpack fails detection as an error when nothing else passes', async () => {
@@ -49,7 +62,10 @@ describe('detection and build plan', () => {
   });
 
   it('a hanging detect is stopped at its time limit and named', async () => {
-    const b = await harnessBuild({ 'hang.txt': '', 'require.txt': '' }, { limits: { detectTimeoutMs: 2000 } });
+    const b = await harnessBuild(
+      { 'hang.txt': '', 'require.txt': '' },
+      { limits: { detectTimeoutMs: 2000 } },
+    );
     expect(b.failure?.reason).toBe('DETECT_ERROR');
     expect(b.failure?.message).toMatch(/fixture\/hang.*time/i);
   });
@@ -114,13 +130,23 @@ describe('export', () => {
     expect(cfg.Labels?.['org.example.harness']).toBe('consumer');
     expect(cfg.Labels?.['io.buildpacks.base.distro.name']).toBe('debian');
     const lifecycle = JSON.parse(cfg.Labels?.[LABEL] ?? '{}');
-    expect(lifecycle.buildpacks.map((b: { key: string }) => b.key)).toEqual(['fixture/provider', 'fixture/consumer']);
-    expect(lifecycle.buildpacks[0].layers.thing).toMatchObject({ launch: true, build: true, cache: false, data: { version: '1.2' } });
+    expect(lifecycle.buildpacks.map((b: { key: string }) => b.key)).toEqual([
+      'fixture/provider',
+      'fixture/consumer',
+    ]);
+    expect(lifecycle.buildpacks[0].layers.thing).toMatchObject({
+      launch: true,
+      build: true,
+      cache: false,
+      data: { version: '1.2' },
+    });
     expect(lifecycle.buildpacks[0].layers.cached).toBeUndefined(); // cache-only layers are not in the image
     const meta = JSON.parse(cfg.Labels?.['io.buildpacks.build.metadata'] ?? '{}');
     expect(meta['buildpack-default-process-type']).toBe('web');
     expect(meta.processes.map((p: { type: string }) => p.type)).toEqual(['provider-proc', 'web', 'worker']);
-    expect(JSON.parse(cfg.Labels?.['io.buildpacks.project.metadata'] ?? '{}').source.version.commit).toBe('f'.repeat(40));
+    expect(JSON.parse(cfg.Labels?.['io.buildpacks.project.metadata'] ?? '{}').source.version.commit).toBe(
+      'f'.repeat(40),
+    );
     // run image layers, 2 buildpack launch layers, app, launcher, config, process types
     expect(image.manifest.layers.length).toBe(1 + 2 + 4);
     expect(image.config.history?.map((h) => h.created_by).slice(-4)).toEqual([
@@ -138,7 +164,9 @@ describe('export', () => {
 
   it('a process type can be chosen as the default; an unknown one fails the export', async () => {
     const worker = await harnessBuild({ 'provide.txt': '', 'require.txt': '' }, { processType: 'worker' });
-    expect((await readImage(worker.layout, worker.ref)).config.config?.Entrypoint).toEqual(['/cnb/process/worker']);
+    expect((await readImage(worker.layout, worker.ref)).config.config?.Entrypoint).toEqual([
+      '/cnb/process/worker',
+    ]);
     const bad = await harnessBuild({ 'provide.txt': '', 'require.txt': '' }, { processType: 'nope' });
     expect(bad.failure?.phase).toBe('export');
     expect(bad.failure?.message).toContain('process type "nope"');
@@ -163,7 +191,9 @@ describe('launcher', () => {
   });
 
   it('user args replace the default args', async () => {
-    expect((await run({ args: ['custom'] })).out).toBe('web:from-provider:provider-default:launch-only:none:none custom');
+    expect((await run({ args: ['custom'] })).out).toBe(
+      'web:from-provider:provider-default:launch-only:none:none custom',
+    );
   });
 
   it('`launcher <type>` runs a process by name, with env.launch/<type>', async () => {
@@ -172,8 +202,12 @@ describe('launcher', () => {
   });
 
   it('`launcher <command>` runs through bash with the launch environment; `launcher -- cmd` directly', async () => {
-    expect((await run({ entrypoint: ['launcher', 'echo "$THING_HOME" && thing-tool'] })).out).toBe('/layers/fixture_provider/thing\nthing-tool ran');
-    expect((await run({ entrypoint: ['launcher', '--', 'printenv', 'LAUNCH_ONLY'] })).out).toBe('launch-only');
+    expect((await run({ entrypoint: ['launcher', 'echo "$THING_HOME" && thing-tool'] })).out).toBe(
+      '/layers/fixture_provider/thing\nthing-tool ran',
+    );
+    expect((await run({ entrypoint: ['launcher', '--', 'printenv', 'LAUNCH_ONLY'] })).out).toBe(
+      'launch-only',
+    );
     const { out } = await run({ entrypoint: ['launcher', 'printenv'] });
     expect(out).not.toMatch(/^CNB_LAYERS_DIR=/m);
     expect(out).toMatch(/^PATH=\/layers\/fixture_provider\/thing\/bin:/m);
@@ -187,17 +221,26 @@ describe('cache', () => {
     expect(first.logs.some((l) => l.text.includes('Cache: 1 layer(s) saved'))).toBe(true);
     const second = await harnessBuild({ 'provide.txt': '', 'require.txt': '' }, { cacheDir });
     expect(second.logs.map((l) => l.text)).toContain('Restored cached layer fixture/provider:cached');
-    expect(second.logs.some((l) => l.text.includes('restored cache metadata: [metadata] key = "v1"'))).toBe(true);
+    expect(second.logs.some((l) => l.text.includes('restored cache metadata: [metadata] key = "v1"'))).toBe(
+      true,
+    );
   });
 });
 
 describe('misbehaving buildpacks', () => {
-  const misbehave = (what: string, opts: Parameters<typeof harnessBuild>[1] = {}, extra: Record<string, string> = {}) =>
-    harnessBuild({ 'misbehave.txt': what, ...extra }, opts);
+  const misbehave = (
+    what: string,
+    opts: Parameters<typeof harnessBuild>[1] = {},
+    extra: Record<string, string> = {},
+  ) => harnessBuild({ 'misbehave.txt': what, ...extra }, opts);
 
   it('a layer.toml that is not TOML fails the build naming the buildpack and the phase', async () => {
     const b = await misbehave('bad-layer-toml');
-    expect(b.failure).toMatchObject({ phase: 'build', reason: 'BUILDPACK_OUTPUT_INVALID', buildpack: 'fixture/misbehave@1.0.0' });
+    expect(b.failure).toMatchObject({
+      phase: 'build',
+      reason: 'BUILDPACK_OUTPUT_INVALID',
+      buildpack: 'fixture/misbehave@1.0.0',
+    });
     expect(b.failure?.message).toContain('broken.toml');
   });
 
@@ -250,8 +293,14 @@ describe('misbehaving buildpacks', () => {
     ['disk', /disk/i],
     ['output', /output|log/i],
   ])('%s ends as a clear limit failure', async (what, pattern) => {
-    const b = await misbehave(what, { limits: { pids: 128, memoryBytes: 256 * 2 ** 20, diskBytes: 64 * 2 ** 20, outputBytes: 2 * 2 ** 20 } });
-    expect(b.failure).toMatchObject({ phase: 'build', reason: 'LIMIT_EXCEEDED', buildpack: 'fixture/misbehave@1.0.0' });
+    const b = await misbehave(what, {
+      limits: { pids: 128, memoryBytes: 256 * 2 ** 20, diskBytes: 64 * 2 ** 20, outputBytes: 2 * 2 ** 20 },
+    });
+    expect(b.failure).toMatchObject({
+      phase: 'build',
+      reason: 'LIMIT_EXCEEDED',
+      buildpack: 'fixture/misbehave@1.0.0',
+    });
     expect(b.failure?.message).toMatch(pattern);
   });
 });

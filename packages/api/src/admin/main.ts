@@ -39,7 +39,8 @@ async function writeCliConfig(file: string, settings: { api_url: string; tool: s
 }
 
 const defaultCliConfig = () =>
-  process.env.TOOLFORGE_CONFIG ?? path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'toolforge', 'config.yaml');
+  process.env.TOOLFORGE_CONFIG ??
+  path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'toolforge', 'config.yaml');
 
 function issueToken(repo: ToolsRepo, tool: string, description: string) {
   return repo.issueToken(tool, description);
@@ -49,7 +50,9 @@ const program = new Command('toolforge-admin')
   .description('Operate a Toolforge build service on this machine (its data folder: TOOLFORGE_DATA_DIR)')
   .exitOverride();
 
-const stack = program.command('stack').description('the Debian stacks (build and run images) and the builders');
+const stack = program
+  .command('stack')
+  .description('the Debian stacks (build and run images) and the builders');
 stack
   .command('ensure')
   .description('build the stacks and builders when missing or out of date (run by ./scripts/start)')
@@ -78,7 +81,8 @@ tool
   .description('create a tool and a token for it')
   .option('--write-config [file]', "write the token into the CLI's config file (mode 0600)")
   .action(async (name, o) => {
-    if (!TOOL_NAME.test(name)) throw new AdminError(`invalid tool name ${JSON.stringify(name)}: lower-case letters, digits and "-"`);
+    if (!TOOL_NAME.test(name))
+      throw new AdminError(`invalid tool name ${JSON.stringify(name)}: lower-case letters, digits and "-"`);
     const { repo, config: c } = tools();
     const created = repo.createTool(name);
     const { id, token } = issueToken(repo, name, 'created with the tool');
@@ -93,7 +97,8 @@ tool
   .command('list')
   .description('list tools')
   .action(() => {
-    for (const t of tools().repo.listTools()) out(`${t.name}\t${t.tokens} active token(s)\tcreated ${t.createdAt}`);
+    for (const t of tools().repo.listTools())
+      out(`${t.name}\t${t.tokens} active token(s)\tcreated ${t.createdAt}`);
   });
 tool
   .command('delete <name>')
@@ -111,12 +116,17 @@ token
   .option('--write-config [file]', "write it into the CLI's config file (mode 0600)")
   .action(async (name, o) => {
     const { repo, config: c } = tools();
-    if (!repo.hasTool(name)) throw new AdminError(`no tool ${name}: create it first (toolforge-admin tool create ${name})`);
+    if (!repo.hasTool(name))
+      throw new AdminError(`no tool ${name}: create it first (toolforge-admin tool create ${name})`);
     const { id, token: secret } = issueToken(repo, name, o.description);
     out(`token ${id} for ${name}`);
     if (o.writeConfig) {
       const file = typeof o.writeConfig === 'string' ? o.writeConfig : defaultCliConfig();
-      await writeCliConfig(file, { api_url: `http://${c.TOOLFORGE_ADDRESS}:${c.PORT}`, tool: name, token: secret });
+      await writeCliConfig(file, {
+        api_url: `http://${c.TOOLFORGE_ADDRESS}:${c.PORT}`,
+        tool: name,
+        token: secret,
+      });
       out(`wrote ${file} (mode 0600)`);
     } else out(`token (shown once): ${secret}`);
   });
@@ -125,7 +135,9 @@ token
   .description('list tokens (never their secrets)')
   .action((name) => {
     for (const t of tools().repo.listTokens(name)) {
-      out(`${t.id}\t${t.tool}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\tcreated ${t.createdAt}\t${t.description}`);
+      out(
+        `${t.id}\t${t.tool}\t${t.revokedAt ? `revoked ${t.revokedAt}` : 'active'}\tcreated ${t.createdAt}\t${t.description}`,
+      );
     }
   });
 token

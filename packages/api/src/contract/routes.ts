@@ -145,7 +145,9 @@ export const buildRoutes = {
     tags: ['builds'],
     params: ToolParamsSchema,
     query: z.object({
-      keep_latest: QueryBoolean.default(false).describe("Keep each image's latest tag (an addition to the reference)"),
+      keep_latest: QueryBoolean.default(false).describe(
+        "Keep each image's latest tag (an addition to the reference)",
+      ),
     }),
     response: CleanResponseSchema,
     errors: [401, 403, 500, 503],

@@ -13,5 +13,8 @@ export function newBuildId(tool: string): string {
 
 /** Whether an id can belong to the tool at all (cheap check before any lookup). */
 export function idBelongsTo(tool: string, id: string): boolean {
-  return id.startsWith(`${tool}${BUILD_ID_INFIX}`) && /^[a-z0-9]{5}$/.test(id.slice(tool.length + BUILD_ID_INFIX.length));
+  return (
+    id.startsWith(`${tool}${BUILD_ID_INFIX}`) &&
+    /^[a-z0-9]{5}$/.test(id.slice(tool.length + BUILD_ID_INFIX.length))
+  );
 }

@@ -28,7 +28,11 @@ export interface BuildEngine {
    * The log of a build; resolves only once the build is known to exist (so not-found is a proper 404),
    * then yields lines (and, with follow, keeps yielding until the build ends or the signal aborts).
    */
-  logs(tool: string, id: string, opts: { follow: boolean; signal: AbortSignal }): Promise<AsyncIterable<BuildLog>>;
+  logs(
+    tool: string,
+    id: string,
+    opts: { follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<BuildLog>>;
   /** Throws BUILD_CONFLICT when the build already ended. */
   cancel(tool: string, id: string): Promise<void>;
   /** Removes the record and its logs (cancelling a running build first). */

@@ -12,10 +12,18 @@ const unauthorized = (message: string, hint: string) => new AppError('UNAUTHORIZ
 export function tokenAuth(tools: ToolsRepo): Authenticate {
   return async (req: FastifyRequest): Promise<Identity> => {
     const header = req.headers.authorization;
-    if (!header) throw unauthorized('Unauthorized: no token was sent.', 'Set TOOLFORGE_TOKEN, or ask an admin for a token (toolforge-admin token create <tool>).');
+    if (!header)
+      throw unauthorized(
+        'Unauthorized: no token was sent.',
+        'Set TOOLFORGE_TOKEN, or ask an admin for a token (toolforge-admin token create <tool>).',
+      );
     const m = header.match(/^Bearer\s+(\S+)$/i);
     const tool = m ? tools.toolForToken(m[1] as string) : undefined;
-    if (!tool) throw unauthorized('Unauthorized: the token is not valid (unknown or revoked).', 'Ask an admin for a new token.');
+    if (!tool)
+      throw unauthorized(
+        'Unauthorized: the token is not valid (unknown or revoked).',
+        'Ask an admin for a new token.',
+      );
     return { tool, via: 'token' };
   };
 }
@@ -25,11 +33,18 @@ export function certificateAuth(): Authenticate {
   return async (req: FastifyRequest): Promise<Identity> => {
     const socket = req.raw.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) {
-      throw unauthorized('Unauthorized: a client certificate signed by the Toolforge CA is required.', 'Configure TOOLFORGE_CERT and TOOLFORGE_KEY.');
+      throw unauthorized(
+        'Unauthorized: a client certificate signed by the Toolforge CA is required.',
+        'Configure TOOLFORGE_CERT and TOOLFORGE_KEY.',
+      );
     }
     const cn = socket.getPeerCertificate().subject?.CN;
     const tool = Array.isArray(cn) ? cn[0] : cn;
-    if (!tool || !TOOL_NAME.test(tool)) throw unauthorized('Unauthorized: the certificate does not name a tool.', 'Use your tool\'s certificate.');
+    if (!tool || !TOOL_NAME.test(tool))
+      throw unauthorized(
+        'Unauthorized: the certificate does not name a tool.',
+        "Use your tool's certificate.",
+      );
     return { tool, via: 'certificate' };
   };
 }

@@ -17,7 +17,12 @@ export class LayoutRegistry implements ImageRegistry {
   private readonly root: string;
   private readonly quotaBytes: number | undefined;
   private readonly extraUsage: (tool: string) => Promise<number>;
-  constructor(opts: { root: string; host?: string; quotaBytes?: number; extraUsage?: (tool: string) => Promise<number> }) {
+  constructor(opts: {
+    root: string;
+    host?: string;
+    quotaBytes?: number;
+    extraUsage?: (tool: string) => Promise<number>;
+  }) {
     this.root = opts.root;
     this.host = opts.host ?? 'toolforge.local';
     this.quotaBytes = opts.quotaBytes;
@@ -61,19 +66,27 @@ export class LayoutRegistry implements ImageRegistry {
   }
 
   async quota(tool: string) {
-    const used = (existsSync(this.dir(tool)) ? await (await this.layout(tool)).diskUsage() : 0) + (await this.extraUsage(tool));
+    const used =
+      (existsSync(this.dir(tool)) ? await (await this.layout(tool)).diskUsage() : 0) +
+      (await this.extraUsage(tool));
     return { usedBytes: used, limitBytes: this.quotaBytes };
   }
 
-  async clean(tool: string, keep: ReadonlySet<string>, opts: { keepLatest: boolean; quiescent?: boolean }): Promise<CleanReport> {
+  async clean(
+    tool: string,
+    keep: ReadonlySet<string>,
+    opts: { keepLatest: boolean; quiescent?: boolean },
+  ): Promise<CleanReport> {
     const report: CleanReport = { removed: [], kept: [], freedBytes: 0 };
     if (!existsSync(this.dir(tool))) return report;
     const layout = await this.layout(tool);
     for (const { ref, descriptor } of await layout.list()) {
       const [repository = ref, tag = ''] = ref.split(':');
       const image = `${this.repository(tool, repository)}:${tag}`;
-      if (keep.has(descriptor.digest)) report.kept.push({ image, digest: descriptor.digest, reason: 'used by a running webservice or job' });
-      else if (opts.keepLatest && tag === 'latest') report.kept.push({ image, digest: descriptor.digest, reason: 'latest image kept' });
+      if (keep.has(descriptor.digest))
+        report.kept.push({ image, digest: descriptor.digest, reason: 'used by a running webservice or job' });
+      else if (opts.keepLatest && tag === 'latest')
+        report.kept.push({ image, digest: descriptor.digest, reason: 'latest image kept' });
       else {
         await layout.untag(ref);
         report.removed.push({ image, digest: descriptor.digest, reason: 'removed' });

@@ -27,6 +27,10 @@ export interface ImageRegistry {
   list(tool: string): Promise<StoredImage[]>;
   quota(tool: string): Promise<{ usedBytes: number; limitBytes: number | undefined }>;
   /** Delete the tool's images except the given digests (and `latest` tags when keepLatest). */
-  clean(tool: string, keep: ReadonlySet<string>, opts: { keepLatest: boolean; quiescent?: boolean }): Promise<CleanReport>;
+  clean(
+    tool: string,
+    keep: ReadonlySet<string>,
+    opts: { keepLatest: boolean; quiescent?: boolean },
+  ): Promise<CleanReport>;
   health(): Promise<string | undefined>;
 }

@@ -7,9 +7,24 @@ import type { BuildService } from '../services/build-service.ts';
 export function buildRoutes(app: FastifyInstance, builds: BuildService, authenticate: Authenticate): void {
   const tool = (ctx: { identity?: { tool: string } | undefined }) => ctx.identity?.tool as string;
   register(app, 'start', async ({ body }, ctx) => builds.start(tool(ctx), body), authenticate);
-  register(app, 'list', async (_i, ctx) => ({ messages: messages(), builds: await builds.list(tool(ctx)) }), authenticate);
-  register(app, 'latest', async (_i, ctx) => ({ messages: messages(), build: await builds.latest(tool(ctx)) }), authenticate);
-  register(app, 'get', async ({ params }, ctx) => ({ messages: messages(), build: await builds.get(tool(ctx), params.id) }), authenticate);
+  register(
+    app,
+    'list',
+    async (_i, ctx) => ({ messages: messages(), builds: await builds.list(tool(ctx)) }),
+    authenticate,
+  );
+  register(
+    app,
+    'latest',
+    async (_i, ctx) => ({ messages: messages(), build: await builds.latest(tool(ctx)) }),
+    authenticate,
+  );
+  register(
+    app,
+    'get',
+    async ({ params }, ctx) => ({ messages: messages(), build: await builds.get(tool(ctx), params.id) }),
+    authenticate,
+  );
   register(
     app,
     'delete',
@@ -28,7 +43,23 @@ export function buildRoutes(app: FastifyInstance, builds: BuildService, authenti
     },
     authenticate,
   );
-  register(app, 'logs', async ({ params, query }, ctx) => builds.logs(tool(ctx), params.id, { follow: query.follow, signal: ctx.signal }), authenticate);
-  register(app, 'clean', async ({ query }, ctx) => builds.clean(tool(ctx), { keepLatest: query.keep_latest }), authenticate);
-  register(app, 'quota', async (_i, ctx) => ({ messages: messages(), quota: await builds.quota(tool(ctx)) }), authenticate);
+  register(
+    app,
+    'logs',
+    async ({ params, query }, ctx) =>
+      builds.logs(tool(ctx), params.id, { follow: query.follow, signal: ctx.signal }),
+    authenticate,
+  );
+  register(
+    app,
+    'clean',
+    async ({ query }, ctx) => builds.clean(tool(ctx), { keepLatest: query.keep_latest }),
+    authenticate,
+  );
+  register(
+    app,
+    'quota',
+    async (_i, ctx) => ({ messages: messages(), quota: await builds.quota(tool(ctx)) }),
+    authenticate,
+  );
 }

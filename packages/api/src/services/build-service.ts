@@ -1,6 +1,12 @@
-import type { Build, BuildLog, BuildParameters, CleanResponseSchema, ResponseMessages } from '../contract/index.ts';
-import { messages } from '../contract/index.ts';
 import type { z } from 'zod';
+import type {
+  Build,
+  BuildLog,
+  BuildParameters,
+  CleanResponseSchema,
+  ResponseMessages,
+} from '../contract/index.ts';
+import { messages } from '../contract/index.ts';
 import type { BuildEngine, PinnedDigests } from '../engines/port.ts';
 import { AppError } from '../errors.ts';
 import type { ImageRegistry } from '../registry/port.ts';
@@ -36,7 +42,9 @@ export interface BuildServiceDeps {
 }
 
 const notFound = (id: string) =>
-  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, { hint: 'Run `toolforge build list` to see your builds.' });
+  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, {
+    hint: 'Run `toolforge build list` to see your builds.',
+  });
 
 /** Domain rules of the builds API; routes stay one-liners, engines never see unvalidated input. */
 export class BuildService {
@@ -57,15 +65,27 @@ export class BuildService {
     }
     const until = dep.validUntil.toISOString().slice(0, 10);
     if ((this.d.now?.() ?? new Date()) >= dep.validUntil) {
-      throw new AppError('DEPRECATED_EXPIRED', `Deprecated version are not supported anymore (the deadline was until ${until}).`, {
-        hint: 'Build without --use-deprecated-versions and fix what the current builder needs.',
-      });
+      throw new AppError(
+        'DEPRECATED_EXPIRED',
+        `Deprecated version are not supported anymore (the deadline was until ${until}).`,
+        {
+          hint: 'Build without --use-deprecated-versions and fix what the current builder needs.',
+        },
+      );
     }
-    warnings.push(`Using a deprecated version of the builder and run images: this will fail starting on ${until} UTC.`);
+    warnings.push(
+      `Using a deprecated version of the builder and run images: this will fail starting on ${until} UTC.`,
+    );
     return dep;
   }
 
-  async start(tool: string, params: BuildParameters): Promise<{ messages: ResponseMessages; new_build: { name: string; resolved_ref: string; parameters: BuildParameters } }> {
+  async start(
+    tool: string,
+    params: BuildParameters,
+  ): Promise<{
+    messages: ResponseMessages;
+    new_build: { name: string; resolved_ref: string; parameters: BuildParameters };
+  }> {
     const envvars = params.envvars ?? {};
     validateEnvvars(envvars, this.d.envvarLimits);
     const imageName = params.image_name || `tool-${tool}`;
@@ -104,7 +124,10 @@ export class BuildService {
 
   async latest(tool: string): Promise<Build> {
     const [first] = await this.d.engine.list(tool);
-    if (!first) throw new AppError('NO_BUILDS', 'No builds exist yet.', { hint: 'Start one with `toolforge build start <git-url>`.' });
+    if (!first)
+      throw new AppError('NO_BUILDS', 'No builds exist yet.', {
+        hint: 'Start one with `toolforge build start <git-url>`.',
+      });
     return first;
   }
 
@@ -122,7 +145,11 @@ export class BuildService {
     await this.d.engine.delete(tool, id);
   }
 
-  logs(tool: string, id: string, opts: { follow: boolean; signal: AbortSignal }): Promise<AsyncIterable<BuildLog>> {
+  logs(
+    tool: string,
+    id: string,
+    opts: { follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<BuildLog>> {
     return this.d.engine.logs(tool, id, opts);
   }
 
@@ -137,7 +164,10 @@ export class BuildService {
 
   async clean(tool: string, opts: { keepLatest: boolean }): Promise<z.input<typeof CleanResponseSchema>> {
     const pinned = await this.d.pins.pinned(tool);
-    const report = await this.d.registry.clean(tool, pinned, { keepLatest: opts.keepLatest, quiescent: !this.d.busy?.(tool) });
+    const report = await this.d.registry.clean(tool, pinned, {
+      keepLatest: opts.keepLatest,
+      quiescent: !this.d.busy?.(tool),
+    });
     const extras = (await this.d.cleanExtras?.(tool)) ?? [];
     const info = [
       ...report.removed.map((r) => `Removed ${r.image} (${r.digest.slice(0, 19)})`),
@@ -148,8 +178,18 @@ export class BuildService {
     return {
       messages: messages({ info }),
       images: [
-        ...report.removed.map((r) => ({ image: r.image, digest: r.digest, action: 'removed' as const, reason: r.reason })),
-        ...report.kept.map((k) => ({ image: k.image, digest: k.digest, action: 'kept' as const, reason: k.reason })),
+        ...report.removed.map((r) => ({
+          image: r.image,
+          digest: r.digest,
+          action: 'removed' as const,
+          reason: r.reason,
+        })),
+        ...report.kept.map((k) => ({
+          image: k.image,
+          digest: k.digest,
+          action: 'kept' as const,
+          reason: k.reason,
+        })),
       ],
       freed_bytes: report.freedBytes,
     };

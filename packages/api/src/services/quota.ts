@@ -14,10 +14,28 @@ export function formatBytes(n: number): string {
 }
 
 /** The reference quota shape: category Registry, item Storage, values as strings. */
-export function quotaShape(usedBytes: number, limitBytes: number | undefined): { quota: Quota; percent: number } {
+export function quotaShape(
+  usedBytes: number,
+  limitBytes: number | undefined,
+): { quota: Quota; percent: number } {
   if (!limitBytes) {
     return {
-      quota: { categories: [{ name: 'Registry', items: [{ name: 'Storage', limit: 'Unlimited', used: formatBytes(usedBytes), available: 'Unlimited', capacity: '0%' }] }] },
+      quota: {
+        categories: [
+          {
+            name: 'Registry',
+            items: [
+              {
+                name: 'Storage',
+                limit: 'Unlimited',
+                used: formatBytes(usedBytes),
+                available: 'Unlimited',
+                capacity: '0%',
+              },
+            ],
+          },
+        ],
+      },
       percent: 0,
     };
   }

@@ -21,7 +21,8 @@ const invalid = (problems: string[]) =>
 export function validateImageName(name: string): void {
   const problems: string[] = [];
   if (name.length > 128) problems.push('image_name: at most 128 characters');
-  if (name.includes('/')) problems.push('image_name: must not contain "/" (it is one name inside your tool\'s project)');
+  if (name.includes('/'))
+    problems.push('image_name: must not contain "/" (it is one name inside your tool\'s project)');
   if (name.includes('..')) problems.push('image_name: must not contain ".."');
   if (/[A-Z]/.test(name)) problems.push('image_name: must be lower case');
   if (!problems.length && !IMAGE_NAME.test(name)) {
@@ -38,11 +39,16 @@ export function validateEnvvars(envvars: Record<string, string>, limits: EnvvarL
   let total = 0;
   for (const name of names) {
     const value = envvars[name] ?? '';
-    if (!ENVVAR_NAME.test(name)) problems.push(`envvars: invalid name ${JSON.stringify(name)} (letters, digits and _, at least 3, not starting with a digit)`);
-    else if (name.toUpperCase().startsWith('CNB_')) problems.push(`envvars: ${name}: names starting with CNB_ are reserved for the platform`);
+    if (!ENVVAR_NAME.test(name))
+      problems.push(
+        `envvars: invalid name ${JSON.stringify(name)} (letters, digits and _, at least 3, not starting with a digit)`,
+      );
+    else if (name.toUpperCase().startsWith('CNB_'))
+      problems.push(`envvars: ${name}: names starting with CNB_ are reserved for the platform`);
     if (value.includes('\0')) problems.push(`envvars: ${name}: the value contains a NUL byte`);
     const bytes = Buffer.byteLength(value);
-    if (bytes > limits.maxValueBytes) problems.push(`envvars: ${name}: the value is over ${limits.maxValueBytes} bytes`);
+    if (bytes > limits.maxValueBytes)
+      problems.push(`envvars: ${name}: the value is over ${limits.maxValueBytes} bytes`);
     total += bytes + Buffer.byteLength(name);
   }
   if (total > limits.maxTotalBytes) problems.push(`envvars: over ${limits.maxTotalBytes} bytes in total`);
@@ -63,5 +69,6 @@ export function validateRef(ref: string): void {
     ref.includes('//') ||
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
     /[\u0000-\u0020\u007f~^:?*[\\]/.test(ref);
-  if (bad) throw invalid([`ref: ${JSON.stringify(ref.slice(0, 80))} is not a valid branch, tag or commit name`]);
+  if (bad)
+    throw invalid([`ref: ${JSON.stringify(ref.slice(0, 80))} is not a valid branch, tag or commit name`]);
 }

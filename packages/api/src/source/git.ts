@@ -19,19 +19,30 @@ async function git(args: string[], opts: GitOptions & { source?: Source; cwd?: s
   const home = await mkdtemp(path.join(os.tmpdir(), 'tf-git-home-'));
   const protocols = ['https', 'http', 'git', ...(opts.allowFile ? ['file'] : [])];
   const config = [
-    '-c', 'protocol.allow=never',
+    '-c',
+    'protocol.allow=never',
     ...protocols.flatMap((p) => ['-c', `protocol.${p}.allow=always`]),
-    '-c', 'core.hooksPath=/dev/null',
-    '-c', 'credential.helper=',
-    '-c', 'http.followRedirects=false',
-    '-c', 'core.askPass=',
-    '-c', 'submodule.recurse=false',
-    '-c', 'core.symlinks=true',
-    '-c', 'advice.detachedHead=false',
+    '-c',
+    'core.hooksPath=/dev/null',
+    '-c',
+    'credential.helper=',
+    '-c',
+    'http.followRedirects=false',
+    '-c',
+    'core.askPass=',
+    '-c',
+    'submodule.recurse=false',
+    '-c',
+    'core.symlinks=true',
+    '-c',
+    'advice.detachedHead=false',
   ];
   if (opts.source?.pinned && opts.source.url.protocol.startsWith('http')) {
     const p = opts.source.pinned;
-    config.push('-c', `http.curloptResolve=${p.host}:${p.port}:${p.address.includes(':') ? `[${p.address}]` : p.address}`);
+    config.push(
+      '-c',
+      `http.curloptResolve=${p.host}:${p.port}:${p.address.includes(':') ? `[${p.address}]` : p.address}`,
+    );
   }
   try {
     return await new Promise<string>((resolve, reject) => {
@@ -55,7 +66,8 @@ async function git(args: string[], opts: GitOptions & { source?: Source; cwd?: s
             LANG: 'C',
           },
         },
-        (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr: String(stderr) })) : resolve(String(stdout))),
+        (err, stdout, stderr) =>
+          err ? reject(Object.assign(err, { stderr: String(stderr) })) : resolve(String(stdout)),
       );
     });
   } finally {
@@ -82,12 +94,19 @@ export async function resolveRef(source: Source, ref: string | undefined, opts: 
   try {
     out = await git(['ls-remote', '--', source.url.href, wanted], { ...opts, source });
   } catch (err) {
-    throw new AppError('REF_NOT_FOUND', `Failed to resolve ref ${wanted}, maybe the repository ${source.display} is not public? (${gitMessage(err)})`, {
-      hint: 'Check the URL, that the repository is public, and the branch or tag name.',
-      cause: err,
-    });
+    throw new AppError(
+      'REF_NOT_FOUND',
+      `Failed to resolve ref ${wanted}, maybe the repository ${source.display} is not public? (${gitMessage(err)})`,
+      {
+        hint: 'Check the URL, that the repository is public, and the branch or tag name.',
+        cause: err,
+      },
+    );
   }
-  const lines = out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t') as [string, string]);
   // Prefer an exact ref name, then a branch, then a tag (peeled), as git checkout would.
   const pick =
     lines.find(([, name]) => name === wanted) ??
@@ -96,9 +115,13 @@ export async function resolveRef(source: Source, ref: string | undefined, opts: 
     lines.find(([, name]) => name === `refs/tags/${wanted}`) ??
     lines[0];
   if (!pick || !SHA.test(pick[0])) {
-    throw new AppError('REF_NOT_FOUND', `Failed to resolve ref ${wanted}: no such branch or tag in ${source.display}.`, {
-      hint: 'Check the branch or tag name (`git ls-remote <url>` lists them).',
-    });
+    throw new AppError(
+      'REF_NOT_FOUND',
+      `Failed to resolve ref ${wanted}: no such branch or tag in ${source.display}.`,
+      {
+        hint: 'Check the branch or tag name (`git ls-remote <url>` lists them).',
+      },
+    );
   }
   return pick[0];
 }
@@ -107,14 +130,28 @@ export async function resolveRef(source: Source, ref: string | undefined, opts: 
  * Fetch exactly one commit into `dest` (no history, no submodules). Tries a shallow fetch of the commit,
  * then of the ref it came from, then a full fetch, because not every server lets clients ask for a commit.
  */
-export async function checkout(source: Source, commit: string, ref: string | undefined, dest: string, opts: GitOptions): Promise<void> {
+export async function checkout(
+  source: Source,
+  commit: string,
+  ref: string | undefined,
+  dest: string,
+  opts: GitOptions,
+): Promise<void> {
   await mkdir(dest, { recursive: true });
   const run = (args: string[]) => git(args, { ...opts, source, cwd: dest });
   await run(['init', '-q']);
   const attempts = [
     ['fetch', '-q', '--depth=1', '--no-tags', '--', source.url.href, commit],
     ...(ref && !SHA.test(ref) ? [['fetch', '-q', '--depth=1', '--no-tags', '--', source.url.href, ref]] : []),
-    ['fetch', '-q', '--no-tags', '--', source.url.href, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'],
+    [
+      'fetch',
+      '-q',
+      '--no-tags',
+      '--',
+      source.url.href,
+      '+refs/heads/*:refs/remotes/origin/*',
+      '+refs/tags/*:refs/tags/*',
+    ],
   ];
   let lastErr: unknown;
   for (const args of attempts) {
@@ -126,7 +163,11 @@ export async function checkout(source: Source, commit: string, ref: string | und
       lastErr = err;
     }
   }
-  throw new AppError('REF_NOT_FOUND', `Could not fetch commit ${commit} from ${source.display}: ${gitMessage(lastErr)}`, {
-    cause: lastErr,
-  });
+  throw new AppError(
+    'REF_NOT_FOUND',
+    `Could not fetch commit ${commit} from ${source.display}: ${gitMessage(lastErr)}`,
+    {
+      cause: lastErr,
+    },
+  );
 }

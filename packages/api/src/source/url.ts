@@ -30,7 +30,8 @@ export function redactUrl(raw: string): string {
 export function parseSourceUrl(raw: string, policy: SourcePolicy): URL {
   if (raw.length > 2048) throw refuse('The source URL is too long (over 2048 characters).');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u0020\u007f]/.test(raw)) throw refuse('The source URL contains spaces or control characters.');
+  if (/[\u0000-\u0020\u007f]/.test(raw))
+    throw refuse('The source URL contains spaces or control characters.');
   if (raw.startsWith('-')) throw refuse('The source URL must not start with "-".');
   if (/^[a-z][a-z0-9+.-]*::/i.test(raw)) {
     throw refuse('git remote-helper URLs (such as ext::) are not accepted.');
@@ -39,14 +40,22 @@ export function parseSourceUrl(raw: string, policy: SourcePolicy): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw refuse(`"${redactUrl(raw)}" is not a URL.`, 'Use a URL such as https://gitlab.wikimedia.org/toolforge-repos/my-tool.git');
+    throw refuse(
+      `"${redactUrl(raw)}" is not a URL.`,
+      'Use a URL such as https://gitlab.wikimedia.org/toolforge-repos/my-tool.git',
+    );
   }
   const schemes = ['https:', 'http:', 'git:', ...(policy.allowFile ? ['file:'] : [])];
   if (!schemes.includes(url.protocol)) {
-    throw refuse(`URL scheme "${url.protocol.slice(0, -1)}" is not accepted: use ${schemes.map((s) => s.slice(0, -1)).join(', ')}.`);
+    throw refuse(
+      `URL scheme "${url.protocol.slice(0, -1)}" is not accepted: use ${schemes.map((s) => s.slice(0, -1)).join(', ')}.`,
+    );
   }
   if (url.username || url.password) {
-    throw refuse('URLs carrying credentials are not accepted: the repository must be public.', 'Remove the user name and password from the URL.');
+    throw refuse(
+      'URLs carrying credentials are not accepted: the repository must be public.',
+      'Remove the user name and password from the URL.',
+    );
   }
   if (url.protocol === 'file:') {
     if (url.host && url.host !== 'localhost') throw refuse('file:// URLs must name a local path.');
@@ -74,7 +83,8 @@ export async function checkSourceHost(url: URL, policy: SourcePolicy): Promise<S
   for (const address of addresses) {
     if (policy.allowedHosts.has(address)) continue;
     const reason = nonPublicReason(address);
-    if (reason) throw refuse(`The source URL points to ${reason} (${host}); builds only fetch from public hosts.`);
+    if (reason)
+      throw refuse(`The source URL points to ${reason} (${host}); builds only fetch from public hosts.`);
   }
   return addresses[0] ? { host, port, address: addresses[0] } : undefined;
 }

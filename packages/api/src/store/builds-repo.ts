@@ -59,13 +59,23 @@ const COLUMNS: Record<keyof BuildRecord, string> = {
   cancelRequested: 'cancel_requested',
 };
 const JSON_FIELDS = new Set<keyof BuildRecord>(['envvars', 'timings']);
-const BOOL_FIELDS = new Set<keyof BuildRecord>(['useLatestVersions', 'useDeprecatedVersions', 'cancelRequested']);
+const BOOL_FIELDS = new Set<keyof BuildRecord>([
+  'useLatestVersions',
+  'useDeprecatedVersions',
+  'cancelRequested',
+]);
 
 function toRow(patch: Partial<BuildRecord>): Record<string, SQLInputValue> {
   const row: Record<string, SQLInputValue> = {};
   for (const [k, v] of Object.entries(patch) as [keyof BuildRecord, unknown][]) {
     if (v === undefined) continue;
-    row[COLUMNS[k]] = JSON_FIELDS.has(k) ? JSON.stringify(v) : BOOL_FIELDS.has(k) ? (v ? 1 : 0) : (v as SQLInputValue);
+    row[COLUMNS[k]] = JSON_FIELDS.has(k)
+      ? JSON.stringify(v)
+      : BOOL_FIELDS.has(k)
+        ? v
+          ? 1
+          : 0
+        : (v as SQLInputValue);
   }
   return row;
 }
@@ -108,24 +118,35 @@ export class BuildsRepo {
     const row = toRow(patch);
     const cols = Object.keys(row);
     if (!cols.length) return;
-    this.db.prepare(`UPDATE builds SET ${cols.map((c) => `${c} = :${c}`).join(', ')} WHERE id = :__id`).run({ ...row, __id: id });
+    this.db
+      .prepare(`UPDATE builds SET ${cols.map((c) => `${c} = :${c}`).join(', ')} WHERE id = :__id`)
+      .run({ ...row, __id: id });
   }
 
   get(id: string): BuildRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as
+      | Record<string, unknown>
+      | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   /** A tool's builds, newest first. */
   listByTool(tool: string): BuildRecord[] {
-    return (this.db.prepare('SELECT * FROM builds WHERE tool = ? ORDER BY seq DESC').all(tool) as Record<string, unknown>[]).map(fromRow);
+    return (
+      this.db.prepare('SELECT * FROM builds WHERE tool = ? ORDER BY seq DESC').all(tool) as Record<
+        string,
+        unknown
+      >[]
+    ).map(fromRow);
   }
 
   /** Builds in a status, oldest first (the queue order). */
   listByStatus(...statuses: BuildStatus[]): BuildRecord[] {
     return (
       this.db
-        .prepare(`SELECT * FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY seq ASC`)
+        .prepare(
+          `SELECT * FROM builds WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY seq ASC`,
+        )
         .all(...statuses) as Record<string, unknown>[]
     ).map(fromRow);
   }
@@ -136,7 +157,9 @@ export class BuildsRepo {
 
   /** Append log lines; returns the sequence number of the last one. */
   appendLogs(id: string, lines: string[]): number {
-    const last = this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM build_logs WHERE build_id = ?').get(id) as { s: number };
+    const last = this.db
+      .prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM build_logs WHERE build_id = ?')
+      .get(id) as { s: number };
     const insert = this.db.prepare('INSERT INTO build_logs (build_id, seq, line) VALUES (?, ?, ?)');
     let seq = last.s;
     this.db.exec('BEGIN');

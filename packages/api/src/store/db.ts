@@ -17,9 +17,13 @@ export function openDatabase(file: string): DatabaseSync {
 
 /** Apply every migration not applied yet, each in its own transaction; a failed one changes nothing. */
 export function migrate(db: DatabaseSync): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
   const done = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   let applied = 0;
   for (const [i, sql] of MIGRATIONS.entries()) {
@@ -28,7 +32,10 @@ export function migrate(db: DatabaseSync): number {
     db.exec('BEGIN');
     try {
       db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        version,
+        new Date().toISOString(),
+      );
       db.exec('COMMIT');
       applied++;
     } catch (err) {

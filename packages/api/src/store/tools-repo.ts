@@ -20,7 +20,9 @@ export class ToolsRepo {
   }
 
   createTool(name: string): boolean {
-    const r = this.db.prepare('INSERT OR IGNORE INTO tools (name, created_at) VALUES (?, ?)').run(name, new Date().toISOString());
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO tools (name, created_at) VALUES (?, ?)')
+      .run(name, new Date().toISOString());
     return r.changes > 0;
   }
 
@@ -59,7 +61,11 @@ export class ToolsRepo {
   }
 
   revokeToken(id: string): boolean {
-    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(new Date().toISOString(), id).changes > 0;
+    return (
+      this.db
+        .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(new Date().toISOString(), id).changes > 0
+    );
   }
 
   /** The tool a token belongs to, when it is valid. */

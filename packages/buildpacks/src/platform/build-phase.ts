@@ -24,7 +24,8 @@ const TAIL_LINES = 15;
 
 function sandboxFailure(bp: Buildpack, outcome: string, message: string, deadline: number): BuildFailure {
   const who = `${bpId(bp)}@${bpVersion(bp)}`;
-  if (outcome === 'cancelled') return new BuildFailure('build', 'CANCELLED', 'The build was cancelled.', { buildpack: who });
+  if (outcome === 'cancelled')
+    return new BuildFailure('build', 'CANCELLED', 'The build was cancelled.', { buildpack: who });
   if (outcome === 'timeout' && Date.now() >= deadline - 1000) {
     return new BuildFailure('build', 'TIMEOUT', `The build ran out of time while ${who} was building.`, {
       buildpack: who,
@@ -60,7 +61,9 @@ export async function buildPhase(
     mkdirSync(bpLayers, { recursive: true });
     mkdirSync(io, { recursive: true });
     const mine = remaining.filter((e) => e.providers.some((p) => p.id === id));
-    const entries = mine.flatMap((e) => e.requires.map((r) => ({ name: r.name, ...(r.metadata ? { metadata: r.metadata } : {}) })));
+    const entries = mine.flatMap((e) =>
+      e.requires.map((r) => ({ name: r.name, ...(r.metadata ? { metadata: r.metadata } : {}) })),
+    );
     writeFileSync(path.join(io, 'plan.toml'), toToml({ entries }));
     await prepareWritable([bpLayers, req.appDir]);
 
@@ -102,7 +105,10 @@ export async function buildPhase(
         'build',
         'BUILDPACK_FAILED',
         `${who} failed (exit code ${res.exitCode}). Its last lines:\n${tail.map((l) => `  ${l}`).join('\n')}`,
-        { buildpack: who, hint: 'The lines above come from your build; fix the problem they show and start a new build.' },
+        {
+          buildpack: who,
+          hint: 'The lines above come from your build; fix the problem they show and start a new build.',
+        },
       );
     }
 
@@ -111,20 +117,35 @@ export async function buildPhase(
       outputs = readBuildpackOutputs(bpLayers);
     } catch (err) {
       if (err instanceof InvalidFileError) {
-        throw new BuildFailure('build', 'BUILDPACK_OUTPUT_INVALID', `${who} wrote an invalid file: ${err.message}`, { buildpack: who });
+        throw new BuildFailure(
+          'build',
+          'BUILDPACK_OUTPUT_INVALID',
+          `${who} wrote an invalid file: ${err.message}`,
+          { buildpack: who },
+        );
       }
       throw err;
     }
     const planNames = new Set(entries.map((e) => e.name));
     for (const name of outputs.unmet) {
       if (!planNames.has(name)) {
-        throw new BuildFailure('build', 'BUILDPACK_OUTPUT_INVALID', `${who} lists "${name}" as unmet, but it was not in its plan`, { buildpack: who });
+        throw new BuildFailure(
+          'build',
+          'BUILDPACK_OUTPUT_INVALID',
+          `${who} lists "${name}" as unmet, but it was not in its plan`,
+          { buildpack: who },
+        );
       }
     }
     for (const layer of outputs.layers) {
       const { launch, build, cache } = layer.toml.types;
       if (cache && !layer.hasContents) {
-        throw new BuildFailure('build', 'BUILDPACK_OUTPUT_INVALID', `${who}: cache layer "${layer.name}" has no contents`, { buildpack: who });
+        throw new BuildFailure(
+          'build',
+          'BUILDPACK_OUTPUT_INVALID',
+          `${who}: cache layer "${layer.name}" has no contents`,
+          { buildpack: who },
+        );
       }
       if (launch && !layer.hasContents && !previous.get(id)?.has(layer.name)) {
         throw new BuildFailure(

@@ -20,7 +20,12 @@ const CacheMetadataSchema = z.object({
       version: z.string(),
       layers: z.record(
         z.string(),
-        z.object({ data: z.record(z.string(), z.unknown()).default({}), build: z.boolean(), launch: z.boolean(), cache: z.boolean() }),
+        z.object({
+          data: z.record(z.string(), z.unknown()).default({}),
+          build: z.boolean(),
+          launch: z.boolean(),
+          cache: z.boolean(),
+        }),
       ),
     }),
   ),
@@ -61,7 +66,16 @@ export class BuildCache {
    * Replace the cache with the given layers, moved (not copied) out of a finished build. Runs only after a
    * successful export; a crash halfway leaves the previous cache in place.
    */
-  async save(layers: { bpId: string; version: string; name: string; dir: string; types: { build: boolean; launch: boolean; cache: boolean }; data: Record<string, unknown> }[]): Promise<void> {
+  async save(
+    layers: {
+      bpId: string;
+      version: string;
+      name: string;
+      dir: string;
+      types: { build: boolean; launch: boolean; cache: boolean };
+      data: Record<string, unknown>;
+    }[],
+  ): Promise<void> {
     const staging = path.join(this.dir, 'staging');
     await rm(staging, { recursive: true, force: true });
     mkdirSync(path.join(staging, 'layers'), { recursive: true });

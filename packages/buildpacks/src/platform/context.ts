@@ -1,5 +1,4 @@
-import type { OciLayout } from '@toolforge/oci';
-import type { ImageConfig, ImageManifest, Descriptor } from '@toolforge/oci';
+import type { Descriptor, ImageConfig, ImageManifest, OciLayout } from '@toolforge/oci';
 import type { Buildpack, Order, RunTarget } from './descriptor.ts';
 import type { Env } from './env.ts';
 import type { Phase } from './failure.ts';

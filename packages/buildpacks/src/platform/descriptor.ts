@@ -81,7 +81,10 @@ export function targetMatches(descriptor: BuildpackDescriptor, target: RunTarget
       (!t.variant || t.variant === target.variant) &&
       (!t.distros?.length ||
         t.distros.some(
-          (d) => target.distro && d.name === target.distro.name && (!d.version || d.version === target.distro.version),
+          (d) =>
+            target.distro &&
+            d.name === target.distro.name &&
+            (!d.version || d.version === target.distro.version),
         )),
   );
 }

@@ -75,9 +75,13 @@ function nothingDetected(req: BuildRequest, r: Extract<DetectResolution, { ok: f
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       const bp = req.builder.buildpacks.find((b) => bpId(b) === e.id);
-      const looksFor = (bp?.descriptor.metadata?.['looks-for'] as string | undefined) ?? bp?.descriptor.buildpack.description;
+      const looksFor =
+        (bp?.descriptor.metadata?.['looks-for'] as string | undefined) ??
+        bp?.descriptor.buildpack.description;
       const said = e.problem ?? e.output.trim().split('\n').slice(-3).join(' | ');
-      lines.push(`  - ${e.id}${looksFor ? `: looks for ${looksFor}` : ''}${said ? ` (${e.code === 100 ? 'said' : `exit ${e.code}`}: ${said})` : ''}`);
+      lines.push(
+        `  - ${e.id}${looksFor ? `: looks for ${looksFor}` : ''}${said ? ` (${e.code === 100 ? 'said' : `exit ${e.code}`}: ${said})` : ''}`,
+      );
     }
   }
   const errored = r.errored;

@@ -15,7 +15,15 @@ describe('env directories', () => {
     const env: Env = { A: 'a', B: 'b', C: 'c', D: '', E: 'e' };
     applyEnvDir(
       env,
-      dir({ A: 'new-a', 'B.default': 'ignored', 'C.append': 'x', 'C.delim': ',', 'D.default': 'dflt', 'E.prepend': 'p', 'F.override': 'f' }),
+      dir({
+        A: 'new-a',
+        'B.default': 'ignored',
+        'C.append': 'x',
+        'C.delim': ',',
+        'D.default': 'dflt',
+        'E.prepend': 'p',
+        'F.override': 'f',
+      }),
     );
     expect(env).toEqual({ A: 'new-a', B: 'b', C: 'c,x', D: 'dflt', E: 'pe', F: 'f' });
   });

@@ -37,7 +37,12 @@ function prependPath(env: Env, name: string, dir: string): void {
 }
 
 /** Add a layer's bin/, lib/… to the path variables (inside-sandbox path `layerPath`; `hostPath` to test existence). */
-export function addLayerPaths(env: Env, layerPath: string, hostPath: string, phase: 'build' | 'launch'): void {
+export function addLayerPaths(
+  env: Env,
+  layerPath: string,
+  hostPath: string,
+  phase: 'build' | 'launch',
+): void {
   for (const [name, sub] of BUILD_PATHS) {
     if (phase === 'launch' && name !== 'PATH' && name !== 'LD_LIBRARY_PATH') continue;
     if (existsSync(path.join(hostPath, sub))) prependPath(env, name, path.posix.join(layerPath, sub));
@@ -57,7 +62,8 @@ export function applyEnvDir(env: Env, dir: string, unsuffixed: Op = 'override'):
     .sort();
   const delims = new Map<string, string>();
   for (const f of files) {
-    if (f.endsWith('.delim')) delims.set(f.slice(0, -'.delim'.length), readFileSync(path.join(dir, f), 'utf8'));
+    if (f.endsWith('.delim'))
+      delims.set(f.slice(0, -'.delim'.length), readFileSync(path.join(dir, f), 'utf8'));
   }
   for (const f of files) {
     const dot = f.indexOf('.');
@@ -65,7 +71,9 @@ export function applyEnvDir(env: Env, dir: string, unsuffixed: Op = 'override'):
     const suffix = dot < 0 ? '' : f.slice(dot + 1);
     if (suffix === 'delim') continue;
     const op: Op | undefined =
-      suffix === '' ? unsuffixed : (['override', 'default', 'append', 'prepend'] as const).find((o) => o === suffix);
+      suffix === ''
+        ? unsuffixed
+        : (['override', 'default', 'append', 'prepend'] as const).find((o) => o === suffix);
     if (!op || !name) continue;
     const value = readFileSync(path.join(dir, f), 'utf8');
     const delim = delims.get(name) ?? '';

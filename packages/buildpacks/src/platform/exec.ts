@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runSandboxed, type SandboxResult } from '../sandbox/index.ts';
-import type { Builder, BuildpackLimits } from './context.ts';
+import type { Builder, BuildpackLimits, RunImage } from './context.ts';
 import type { Buildpack } from './descriptor.ts';
 import { type Env, PASSTHROUGH } from './env.ts';
-import type { RunImage } from './context.ts';
 
 /** Where things are inside the sandbox (the lifecycle's defaults). */
 export const PATHS = {

@@ -14,13 +14,17 @@ import {
 } from '@toolforge/oci';
 import type { BuiltBuildpack } from './build-phase.ts';
 import type { BuildRequest, PreviousImage } from './context.ts';
-import { bpId, bpVersion, escapeId } from './descriptor.ts';
+import { bpId, bpVersion, escapeId, PLATFORM_API } from './descriptor.ts';
+import { PATHS } from './exec.ts';
 import { BuildFailure } from './failure.ts';
 import { BUILD_METADATA, LIFECYCLE_METADATA, type LifecycleMetadata, PROJECT_METADATA } from './labels.ts';
-import { configLayerEntries, launcherLayerEntries, metadataToml, processTypesLayerEntries } from './launch-config.ts';
+import {
+  configLayerEntries,
+  launcherLayerEntries,
+  metadataToml,
+  processTypesLayerEntries,
+} from './launch-config.ts';
 import { mergeProcesses } from './processes.ts';
-import { PATHS } from './exec.ts';
-import { PLATFORM_API } from './descriptor.ts';
 
 export const CREATED = '1980-01-01T00:00:01Z';
 export const LAUNCHER_VERSION = 'toolforge-launcher 0.1.0';
@@ -32,10 +36,19 @@ export interface Exported {
   defaultType: string | undefined;
   reusedLayers: number;
   /** Launch layers that are also cache layers, for saving the cache. */
-  layers: { bpId: string; version: string; name: string; dir: string; types: { build: boolean; launch: boolean; cache: boolean }; data: Record<string, unknown> }[];
+  layers: {
+    bpId: string;
+    version: string;
+    name: string;
+    dir: string;
+    types: { build: boolean; launch: boolean; cache: boolean };
+    data: Record<string, unknown>;
+  }[];
 }
 
-type Job = { history: string; make: (file: string) => Promise<LayerResult> } | { history: string; reuse: ImageLayer };
+type Job =
+  | { history: string; make: (file: string) => Promise<LayerResult> }
+  | { history: string; reuse: ImageLayer };
 
 /** Make sure a blob of another layout (the stack store) is in the output layout: a hard link, else a copy. */
 async function ensureBlob(from: OciLayout, to: OciLayout, d: Descriptor): Promise<void> {
@@ -66,7 +79,6 @@ function previousLayer(previous: PreviousImage | undefined, diffID: string): Ima
 export async function exportPhase(
   req: BuildRequest,
   built: BuiltBuildpack[],
-  layersDir: string,
   previousMeta: LifecycleMetadata,
 ): Promise<Exported> {
   const layout = req.output.layout;
@@ -78,9 +90,14 @@ export async function exportPhase(
   let defaultType = merged.defaultType;
   if (req.processType) {
     if (!merged.processes.some((p) => p.type === req.processType)) {
-      throw new BuildFailure('export', 'EXPORT_FAILED', `process type "${req.processType}" is not defined by any buildpack`, {
-        hint: `Known process types: ${merged.processes.map((p) => p.type).join(', ') || 'none'}.`,
-      });
+      throw new BuildFailure(
+        'export',
+        'EXPORT_FAILED',
+        `process type "${req.processType}" is not defined by any buildpack`,
+        {
+          hint: `Known process types: ${merged.processes.map((p) => p.type).join(', ') || 'none'}.`,
+        },
+      );
     }
     defaultType = req.processType;
   }
@@ -99,31 +116,62 @@ export async function exportPhase(
   for (const b of built) {
     const id = bpId(b.buildpack);
     const esc = escapeId(id);
-    const meta: LifecycleMetadata['buildpacks'][number] = { key: id, version: bpVersion(b.buildpack), layers: {} };
+    const meta: LifecycleMetadata['buildpacks'][number] = {
+      key: id,
+      version: bpVersion(b.buildpack),
+      layers: {},
+    };
     if (b.outputs.store) meta.store = { metadata: b.outputs.store };
     bpMeta.push(meta);
     for (const layer of [...b.outputs.layers].sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const types = layer.toml.types;
       if (types.cache && layer.hasContents) {
-        cacheLayers.push({ bpId: id, version: bpVersion(b.buildpack), name: layer.name, dir: layer.dir, types, data: layer.toml.metadata });
+        cacheLayers.push({
+          bpId: id,
+          version: bpVersion(b.buildpack),
+          name: layer.name,
+          dir: layer.dir,
+          types,
+          data: layer.toml.metadata,
+        });
       }
       if (!types.launch) continue;
       launchLayers.push(`${esc}/${layer.name}`);
-      const entry = { sha: '', data: layer.toml.metadata, build: types.build, launch: true, cache: types.cache };
+      const entry = {
+        sha: '',
+        data: layer.toml.metadata,
+        build: types.build,
+        launch: true,
+        cache: types.cache,
+      };
       meta.layers[layer.name] = entry;
       const history = `Layer: '${layer.name}', Created by buildpack: ${id}@${bpVersion(b.buildpack)}`;
       if (layer.hasContents) {
         jobs.push({
           history,
           make: (file) =>
-            layerFromDirectory({ root: layer.dir, prefix: `${PATHS.layers}/${esc}/${layer.name}`, parents: parents(esc), uid, gid }, file),
+            layerFromDirectory(
+              {
+                root: layer.dir,
+                prefix: `${PATHS.layers}/${esc}/${layer.name}`,
+                parents: parents(esc),
+                uid,
+                gid,
+              },
+              file,
+            ),
         });
         shaSetters.push((d) => (entry.sha = d));
       } else {
         const prevSha = previousMeta.buildpacks.find((p) => p.key === id)?.layers[layer.name]?.sha ?? '';
         const reuse = previousLayer(req.previous, prevSha);
         if (!reuse) {
-          throw new BuildFailure('export', 'EXPORT_FAILED', `${id}: layer "${layer.name}" cannot be reused: the previous image does not have it`, { buildpack: id });
+          throw new BuildFailure(
+            'export',
+            'EXPORT_FAILED',
+            `${id}: layer "${layer.name}" cannot be reused: the previous image does not have it`,
+            { buildpack: id },
+          );
         }
         entry.sha = prevSha;
         jobs.push({ history, reuse });
@@ -132,20 +180,46 @@ export async function exportPhase(
     }
   }
   const appIndex = jobs.length;
-  jobs.push({ history: 'Application Layer', make: (file) => layerFromDirectory({ root: req.appDir, prefix: PATHS.app, uid, gid }, file) });
-  jobs.push({ history: 'Buildpacks Application Launcher', make: (file) => layerFromEntries(launcherLayerEntries(LAUNCHER_SCRIPT), file) });
-  const group = built.map((b) => ({ id: bpId(b.buildpack), version: bpVersion(b.buildpack), api: b.buildpack.descriptor.api }));
-  const toml = metadataToml({ buildpacks: group, processes: merged.processes, defaultType, labels: [...labels].map(([key, value]) => ({ key, value })) });
+  jobs.push({
+    history: 'Application Layer',
+    make: (file) => layerFromDirectory({ root: req.appDir, prefix: PATHS.app, uid, gid }, file),
+  });
+  jobs.push({
+    history: 'Buildpacks Application Launcher',
+    make: (file) => layerFromEntries(launcherLayerEntries(LAUNCHER_SCRIPT), file),
+  });
+  const group = built.map((b) => ({
+    id: bpId(b.buildpack),
+    version: bpVersion(b.buildpack),
+    api: b.buildpack.descriptor.api,
+  }));
+  const toml = metadataToml({
+    buildpacks: group,
+    processes: merged.processes,
+    defaultType,
+    labels: [...labels].map(([key, value]) => ({ key, value })),
+  });
   jobs.push({
     history: 'Buildpacks Launcher Config',
     make: (file) =>
       layerFromEntries(
-        configLayerEntries({ layersDir: PATHS.layers, uid, gid, metadataToml: toml, processes: merged.processes, defaultType, launchLayers }),
+        configLayerEntries({
+          layersDir: PATHS.layers,
+          uid,
+          gid,
+          metadataToml: toml,
+          processes: merged.processes,
+          defaultType,
+          launchLayers,
+        }),
         file,
       ),
   });
   if (merged.processes.length) {
-    jobs.push({ history: 'Buildpacks Process Types', make: (file) => layerFromEntries(processTypesLayerEntries(merged.processes.map((p) => p.type)), file) });
+    jobs.push({
+      history: 'Buildpacks Process Types',
+      make: (file) => layerFromEntries(processTypesLayerEntries(merged.processes.map((p) => p.type)), file),
+    });
   }
 
   let reused = 0;
@@ -161,24 +235,34 @@ export async function exportPhase(
       return { mediaType: r.mediaType, digest: r.digest, size: r.size, diffID: r.diffID };
     } catch (err) {
       await rm(file, { force: true });
-      throw new BuildFailure('export', 'EXPORT_FAILED', `could not write the image layer "${job.history}": ${(err as Error).message}`, { cause: err });
+      throw new BuildFailure(
+        'export',
+        'EXPORT_FAILED',
+        `could not write the image layer "${job.history}": ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   });
-  results.slice(0, appIndex).forEach((r, i) => shaSetters[i]?.(r.diffID ?? ''));
+  for (const [i, r] of results.slice(0, appIndex).entries()) shaSetters[i]?.(r.diffID ?? '');
   const diff = (i: number) => results[i]?.diffID ?? '';
 
   const run = req.runImage;
   for (const d of run.manifest.layers) await ensureBlob(run.layout, layout, d);
   const runConfig = run.config.config ?? {};
   const runEnv = (runConfig.Env ?? []).filter((e) => !e.startsWith('PATH='));
-  const runPath = (runConfig.Env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+  const runPath =
+    (runConfig.Env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
   const lifecycleMeta = {
     app: [{ sha: diff(appIndex) }],
     config: { sha: diff(appIndex + 2) },
     launcher: { sha: diff(appIndex + 1) },
     ...(merged.processes.length ? { 'process-types': { sha: diff(appIndex + 3) } } : {}),
     buildpacks: bpMeta,
-    runImage: { topLayer: run.config.rootfs.diff_ids.at(-1) ?? '', reference: run.reference, image: run.image },
+    runImage: {
+      topLayer: run.config.rootfs.diff_ids.at(-1) ?? '',
+      reference: run.reference,
+      image: run.image,
+    },
     stack: { runImage: { image: run.image } },
   };
   const buildMeta = {
@@ -186,7 +270,9 @@ export async function exportPhase(
       id: bpId(b.buildpack),
       version: bpVersion(b.buildpack),
       api: b.buildpack.descriptor.api,
-      ...(b.buildpack.descriptor.buildpack.homepage ? { homepage: b.buildpack.descriptor.buildpack.homepage } : {}),
+      ...(b.buildpack.descriptor.buildpack.homepage
+        ? { homepage: b.buildpack.descriptor.buildpack.homepage }
+        : {}),
     })),
     extensions: [],
     processes: merged.processes.map((p) => ({
@@ -201,10 +287,17 @@ export async function exportPhase(
     launcher: { version: LAUNCHER_VERSION },
   };
   const project = req.project?.commit
-    ? { source: { type: 'git', version: { commit: req.project.commit }, metadata: { repository: req.project.repository ?? '' } } }
+    ? {
+        source: {
+          type: 'git',
+          version: { commit: req.project.commit },
+          metadata: { repository: req.project.repository ?? '' },
+        },
+      }
     : {};
-  const runHistory: HistoryEntry[] =
-    run.config.history?.length ? run.config.history : run.manifest.layers.map(() => ({ created: CREATED, created_by: 'run image layer' }));
+  const runHistory: HistoryEntry[] = run.config.history?.length
+    ? run.config.history
+    : run.manifest.layers.map(() => ({ created: CREATED, created_by: 'run image layer' }));
   const config: Omit<ImageConfig, 'rootfs'> = {
     created: CREATED,
     architecture: run.config.architecture,
@@ -233,7 +326,10 @@ export async function exportPhase(
     history: [...runHistory, ...jobs.map((j) => ({ created: CREATED, created_by: j.history }))],
   };
   delete (config.config as { Cmd?: unknown }).Cmd;
-  const runLayers: ImageLayer[] = run.manifest.layers.map((d, i) => ({ ...d, diffID: run.config.rootfs.diff_ids[i] ?? '' }));
+  const runLayers: ImageLayer[] = run.manifest.layers.map((d, i) => ({
+    ...d,
+    diffID: run.config.rootfs.diff_ids[i] ?? '',
+  }));
   const written = await writeImage(layout, {
     config,
     layers: [...runLayers, ...results],

@@ -42,7 +42,13 @@ export function configLayerEntries(opts: {
 }): LayerEntry[] {
   const own = { uid: opts.uid, gid: opts.gid };
   const dir = (name: string): LayerEntry => ({ name, type: 'directory', mode: 0o755, ...own });
-  const file = (name: string, data: string): LayerEntry => ({ name, type: 'file', mode: 0o644, data, ...own });
+  const file = (name: string, data: string): LayerEntry => ({
+    name,
+    type: 'file',
+    mode: 0o644,
+    data,
+    ...own,
+  });
   const base = `${opts.layersDir}/config`;
   const entries: LayerEntry[] = [
     dir(opts.layersDir),
@@ -55,7 +61,12 @@ export function configLayerEntries(opts: {
   if (opts.defaultType) entries.push(file(`${base}/launcher/default`, opts.defaultType));
   for (const p of opts.processes) {
     const d = `${base}/launcher/processes/${p.type}`;
-    entries.push(dir(d), file(`${d}/command`, nul(p.command)), file(`${d}/args`, nul(p.args)), file(`${d}/working-dir`, p.workingDir));
+    entries.push(
+      dir(d),
+      file(`${d}/command`, nul(p.command)),
+      file(`${d}/args`, nul(p.args)),
+      file(`${d}/working-dir`, p.workingDir),
+    );
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -73,7 +84,14 @@ export function processTypesLayerEntries(types: string[]): LayerEntry[] {
     { name: '/cnb', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
     { name: '/cnb/process', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
     ...[...types].sort().map(
-      (t): LayerEntry => ({ name: `/cnb/process/${t}`, type: 'symlink', linkname: '/cnb/lifecycle/launcher', uid: 0, gid: 0, mode: 0o777 }),
+      (t): LayerEntry => ({
+        name: `/cnb/process/${t}`,
+        type: 'symlink',
+        linkname: '/cnb/lifecycle/launcher',
+        uid: 0,
+        gid: 0,
+        mode: 0o777,
+      }),
     ),
   ];
 }

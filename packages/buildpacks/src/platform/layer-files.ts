@@ -5,7 +5,11 @@ import { InvalidFileError, parseToml } from './toml.ts';
 
 export const LayerTomlSchema = z.object({
   types: z
-    .object({ launch: z.boolean().default(false), build: z.boolean().default(false), cache: z.boolean().default(false) })
+    .object({
+      launch: z.boolean().default(false),
+      build: z.boolean().default(false),
+      cache: z.boolean().default(false),
+    })
     .default({ launch: false, build: false, cache: false }),
   metadata: z.record(z.string(), z.unknown()).default({}),
 });
@@ -71,8 +75,14 @@ export function readBuildpackOutputs(bpLayersDir: string): BuildpackOutputs {
   }
   return {
     layers,
-    launch: readToml(path.join(bpLayersDir, 'launch.toml'), LaunchTomlSchema, { processes: [], labels: [], slices: [] }),
-    unmet: readToml(path.join(bpLayersDir, 'build.toml'), BuildTomlSchema, { unmet: [] }).unmet.map((u) => u.name),
+    launch: readToml(path.join(bpLayersDir, 'launch.toml'), LaunchTomlSchema, {
+      processes: [],
+      labels: [],
+      slices: [],
+    }),
+    unmet: readToml(path.join(bpLayersDir, 'build.toml'), BuildTomlSchema, { unmet: [] }).unmet.map(
+      (u) => u.name,
+    ),
     store: existsSync(path.join(bpLayersDir, 'store.toml'))
       ? readToml(path.join(bpLayersDir, 'store.toml'), StoreTomlSchema, { metadata: {} }).metadata
       : undefined,

@@ -37,7 +37,8 @@ export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
     mkdirSync(layersDir, { recursive: true });
     mkdirSync(path.join(platformDir, 'env'), { recursive: true });
     for (const [name, value] of Object.entries(req.envvars)) {
-      if (!NAME_RE.test(name)) throw new BuildFailure('prepare', 'PLATFORM_ERROR', `invalid variable name ${JSON.stringify(name)}`);
+      if (!NAME_RE.test(name))
+        throw new BuildFailure('prepare', 'PLATFORM_ERROR', `invalid variable name ${JSON.stringify(name)}`);
       writeFileSync(path.join(platformDir, 'env', name), value, { mode: 0o644 });
     }
     // The app's git metadata is not part of the image (the commit is in the project label instead).
@@ -46,14 +47,18 @@ export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
 
   const previousMeta = await phase('analyze', async () => {
     const meta = readLifecycleMetadata(req.previous?.config.config?.Labels);
-    if (req.previous) req.events.log('analyze', `Previous image found: ${meta.buildpacks.length} buildpack(s) recorded`);
+    if (req.previous)
+      req.events.log('analyze', `Previous image found: ${meta.buildpacks.length} buildpack(s) recorded`);
     else req.events.log('analyze', 'No previous image: every layer is built fresh');
     return meta;
   });
 
   const detected = await phase('detect', async () => {
     const r = await detectPhase(req, platformDir);
-    req.events.log('detect', `Detected: ${r.group.map((e) => `${bpId(e.buildpack)}@${bpVersion(e.buildpack)}`).join(', ')}`);
+    req.events.log(
+      'detect',
+      `Detected: ${r.group.map((e) => `${bpId(e.buildpack)}@${bpVersion(e.buildpack)}`).join(', ')}`,
+    );
     return r;
   });
 
@@ -63,12 +68,21 @@ export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
   );
 
   const built = await phase('build', () =>
-    buildPhase(req, detected.group, detected.plan, { layers: layersDir, platform: platformDir }, previousLayers),
+    buildPhase(
+      req,
+      detected.group,
+      detected.plan,
+      { layers: layersDir, platform: platformDir },
+      previousLayers,
+    ),
   );
 
   const exported = await phase('export', async () => {
-    const e = await exportPhase(req, built, layersDir, previousMeta);
-    req.events.log('export', `Image ${req.output.refName}@${e.manifest.digest} (${e.reusedLayers} layer(s) reused)`);
+    const e = await exportPhase(req, built, previousMeta);
+    req.events.log(
+      'export',
+      `Image ${req.output.refName}@${e.manifest.digest} (${e.reusedLayers} layer(s) reused)`,
+    );
     if (cache) {
       await cache.save(e.layers);
       req.events.log('export', `Cache: ${e.layers.length} layer(s) saved`);

@@ -18,10 +18,14 @@ export class UnknownBuildpackError extends Error {
  * element is replaced by each of its own groups in turn (its children inherit `optional` when the composite
  * is optional). A buildpack id seen earlier in the same expansion is skipped, as the lifecycle does.
  */
-export function expandOrder(order: Order, lookup: (id: string, version?: string) => Buildpack | undefined): GroupElement[][] {
+export function expandOrder(
+  order: Order,
+  lookup: (id: string, version?: string) => Buildpack | undefined,
+): GroupElement[][] {
   const out: GroupElement[][] = [];
   const expandGroup = (rest: Order[number]['group'], acc: GroupElement[], depth: number): void => {
-    if (depth > 32) throw new Error('buildpack order nests too deeply (a composite buildpack includes itself?)');
+    if (depth > 32)
+      throw new Error('buildpack order nests too deeply (a composite buildpack includes itself?)');
     const [first, ...tail] = rest;
     if (!first) {
       out.push(acc);

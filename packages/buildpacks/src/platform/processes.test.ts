@@ -24,7 +24,12 @@ describe('process merging', () => {
   });
 
   it('the default is the last marked one; a later non-default of that type clears it', () => {
-    expect(mergeProcesses([{ buildpackId: 'a', processes: [p('x', { default: true }), p('y', { default: true })] }], '/w').defaultType).toBe('y');
+    expect(
+      mergeProcesses(
+        [{ buildpackId: 'a', processes: [p('x', { default: true }), p('y', { default: true })] }],
+        '/w',
+      ).defaultType,
+    ).toBe('y');
     expect(
       mergeProcesses(
         [
@@ -37,7 +42,11 @@ describe('process merging', () => {
   });
 
   it('falls back to web when nothing is marked default', () => {
-    expect(mergeProcesses([{ buildpackId: 'a', processes: [p('worker'), p('web')] }], '/w').defaultType).toBe('web');
-    expect(mergeProcesses([{ buildpackId: 'a', processes: [p('worker')] }], '/w').defaultType).toBeUndefined();
+    expect(mergeProcesses([{ buildpackId: 'a', processes: [p('worker'), p('web')] }], '/w').defaultType).toBe(
+      'web',
+    );
+    expect(
+      mergeProcesses([{ buildpackId: 'a', processes: [p('worker')] }], '/w').defaultType,
+    ).toBeUndefined();
   });
 });

@@ -9,7 +9,13 @@ function bp(id: string, order?: { group: { id: string; optional?: boolean }[] }[
     descriptor: {
       api: '0.12',
       buildpack: { id, version: '1.0.0', 'clear-env': false },
-      ...(order ? { order: order.map((o) => ({ group: o.group.map((g) => ({ id: g.id, optional: g.optional ?? false })) })) } : {}),
+      ...(order
+        ? {
+            order: order.map((o) => ({
+              group: o.group.map((g) => ({ id: g.id, optional: g.optional ?? false })),
+            })),
+          }
+        : {}),
     },
     dir: `/cnb/buildpacks/${id}/1.0.0`,
     hostDir: `/x/${id}`,
@@ -33,10 +39,30 @@ function setup(bps: Buildpack[], results: Record<string, DetectOutcome>) {
 
 describe('order expansion', () => {
   it('replaces a composite by each of its groups, depth first, and passes optional down', () => {
-    const all = [bp('a'), bp('b'), bp('x'), bp('y'), bp('z'), bp('comp', [{ group: [{ id: 'x' }, { id: 'y' }] }, { group: [{ id: 'z' }] }])];
+    const all = [
+      bp('a'),
+      bp('b'),
+      bp('x'),
+      bp('y'),
+      bp('z'),
+      bp('comp', [{ group: [{ id: 'x' }, { id: 'y' }] }, { group: [{ id: 'z' }] }]),
+    ];
     const { lookup } = setup(all, {});
-    const groups = expandOrder([{ group: [{ id: 'a', optional: false }, { id: 'comp', optional: true }, { id: 'b', optional: false }] }], lookup);
-    expect(groups.map((g) => g.map((e) => `${e.buildpack.descriptor.buildpack.id}${e.optional ? '?' : ''}`))).toEqual([
+    const groups = expandOrder(
+      [
+        {
+          group: [
+            { id: 'a', optional: false },
+            { id: 'comp', optional: true },
+            { id: 'b', optional: false },
+          ],
+        },
+      ],
+      lookup,
+    );
+    expect(
+      groups.map((g) => g.map((e) => `${e.buildpack.descriptor.buildpack.id}${e.optional ? '?' : ''}`)),
+    ).toEqual([
       ['a', 'x?', 'y?', 'b'],
       ['a', 'z?', 'b'],
     ]);
@@ -44,18 +70,45 @@ describe('order expansion', () => {
 
   it('skips an id already in the group and names unknown buildpacks', () => {
     const { lookup } = setup([bp('a')], {});
-    expect(expandOrder([{ group: [{ id: 'a', optional: false }, { id: 'a', optional: true }] }], lookup)[0]).toHaveLength(1);
-    expect(() => expandOrder([{ group: [{ id: 'nope', optional: false }] }], lookup)).toThrow(UnknownBuildpackError);
+    expect(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'a', optional: false },
+              { id: 'a', optional: true },
+            ],
+          },
+        ],
+        lookup,
+      )[0],
+    ).toHaveLength(1);
+    expect(() => expandOrder([{ group: [{ id: 'nope', optional: false }] }], lookup)).toThrow(
+      UnknownBuildpackError,
+    );
   });
 });
 
 describe('detection and build plan resolution', () => {
   it('picks the first group whose required buildpacks all pass', async () => {
-    const { lookup, run } = setup([bp('python'), bp('nodejs'), bp('procfile')], { nodejs: pass(), procfile: pass() });
+    const { lookup, run } = setup([bp('python'), bp('nodejs'), bp('procfile')], {
+      nodejs: pass(),
+      procfile: pass(),
+    });
     const groups = expandOrder(
       [
-        { group: [{ id: 'python', optional: false }, { id: 'procfile', optional: true }] },
-        { group: [{ id: 'nodejs', optional: false }, { id: 'procfile', optional: true }] },
+        {
+          group: [
+            { id: 'python', optional: false },
+            { id: 'procfile', optional: true },
+          ],
+        },
+        {
+          group: [
+            { id: 'nodejs', optional: false },
+            { id: 'procfile', optional: true },
+          ],
+        },
       ],
       lookup,
     );
@@ -64,15 +117,43 @@ describe('detection and build plan resolution', () => {
   });
 
   it('drops optional buildpacks that fail or error, but not required ones', async () => {
-    const { lookup, run } = setup([bp('apt'), bp('nodejs'), bp('procfile')], { apt: error, nodejs: pass(), procfile: fail });
-    const groups = expandOrder([{ group: [{ id: 'apt', optional: true }, { id: 'nodejs', optional: false }, { id: 'procfile', optional: true }] }], lookup);
+    const { lookup, run } = setup([bp('apt'), bp('nodejs'), bp('procfile')], {
+      apt: error,
+      nodejs: pass(),
+      procfile: fail,
+    });
+    const groups = expandOrder(
+      [
+        {
+          group: [
+            { id: 'apt', optional: true },
+            { id: 'nodejs', optional: false },
+            { id: 'procfile', optional: true },
+          ],
+        },
+      ],
+      lookup,
+    );
     const r = await resolveGroups(groups, run);
     expect(r.ok && r.group.map((e) => e.buildpack.descriptor.buildpack.id)).toEqual(['nodejs']);
   });
 
   it('a required buildpack that errors fails the detection as errored and reports what each said', async () => {
     const { lookup, run } = setup([bp('a'), bp('b')], { a: error, b: pass() });
-    const r = await resolveGroups(expandOrder([{ group: [{ id: 'a', optional: false }, { id: 'b', optional: false }] }], lookup), run);
+    const r = await resolveGroups(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'a', optional: false },
+              { id: 'b', optional: false },
+            ],
+          },
+        ],
+        lookup,
+      ),
+      run,
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errored).toBe(true);
@@ -84,9 +165,26 @@ describe('detection and build plan resolution', () => {
       'node-engine': pass({ provides: [{ name: 'node' }] }),
       npm: pass({ requires: [{ name: 'node', metadata: { version: '24.x', build: true } }] }),
     });
-    const r = await resolveGroups(expandOrder([{ group: [{ id: 'node-engine', optional: false }, { id: 'npm', optional: false }] }], lookup), run);
+    const r = await resolveGroups(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'node-engine', optional: false },
+              { id: 'npm', optional: false },
+            ],
+          },
+        ],
+        lookup,
+      ),
+      run,
+    );
     expect(r.ok && r.plan).toEqual([
-      { name: 'node', providers: [{ id: 'node-engine', version: '1.0.0' }], requires: [{ name: 'node', metadata: { version: '24.x', build: true } }] },
+      {
+        name: 'node',
+        providers: [{ id: 'node-engine', version: '1.0.0' }],
+        requires: [{ name: 'node', metadata: { version: '24.x', build: true } }],
+      },
     ]);
   });
 
@@ -95,11 +193,28 @@ describe('detection and build plan resolution', () => {
       npm: pass({ requires: [{ name: 'node' }] }),
       'node-engine': pass({ provides: [{ name: 'node' }] }),
     });
-    const r1 = await resolveGroups(expandOrder([{ group: [{ id: 'npm', optional: false }, { id: 'node-engine', optional: false }] }], early.lookup), early.run);
+    const r1 = await resolveGroups(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'npm', optional: false },
+              { id: 'node-engine', optional: false },
+            ],
+          },
+        ],
+        early.lookup,
+      ),
+      early.run,
+    );
     expect(r1.ok).toBe(false);
-    if (!r1.ok) expect(r1.reports[0]?.reason).toContain('npm requires node, which no earlier buildpack provides');
+    if (!r1.ok)
+      expect(r1.reports[0]?.reason).toContain('npm requires node, which no earlier buildpack provides');
     const lonely = setup([bp('engine')], { engine: pass({ provides: [{ name: 'node' }] }) });
-    const r2 = await resolveGroups(expandOrder([{ group: [{ id: 'engine', optional: false }] }], lonely.lookup), lonely.run);
+    const r2 = await resolveGroups(
+      expandOrder([{ group: [{ id: 'engine', optional: false }] }], lonely.lookup),
+      lonely.run,
+    );
     expect(r2.ok).toBe(false);
   });
 
@@ -108,27 +223,64 @@ describe('detection and build plan resolution', () => {
       extra: pass({ requires: [{ name: 'missing' }] }),
       main: pass(),
     });
-    const r = await resolveGroups(expandOrder([{ group: [{ id: 'extra', optional: true }, { id: 'main', optional: false }] }], lookup), run);
+    const r = await resolveGroups(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'extra', optional: true },
+              { id: 'main', optional: false },
+            ],
+          },
+        ],
+        lookup,
+      ),
+      run,
+    );
     expect(r.ok && r.group.map((e) => e.buildpack.descriptor.buildpack.id)).toEqual(['main']);
   });
 
   it('tries `or` alternatives in order when the first plan does not resolve', async () => {
     const { lookup, run } = setup([bp('node'), bp('app')], {
-      node: pass({ provides: [{ name: 'node' }], or: [{ provides: [{ name: 'node' }], requires: [{ name: 'node' }] }] }),
+      node: pass({
+        provides: [{ name: 'node' }],
+        or: [{ provides: [{ name: 'node' }], requires: [{ name: 'node' }] }],
+      }),
       app: pass(),
     });
-    const r = await resolveGroups(expandOrder([{ group: [{ id: 'node', optional: false }, { id: 'app', optional: false }] }], lookup), run);
+    const r = await resolveGroups(
+      expandOrder(
+        [
+          {
+            group: [
+              { id: 'node', optional: false },
+              { id: 'app', optional: false },
+            ],
+          },
+        ],
+        lookup,
+      ),
+      run,
+    );
     expect(r.ok && r.plan.map((e) => [e.name, e.providers.map((p) => p.id)])).toEqual([['node', ['node']]]);
   });
 
   it('shares detect results between groups (one run per buildpack when the caller caches)', async () => {
     const s = setup([bp('a'), bp('b')], { b: pass() });
     const cache = new Map<Buildpack, Promise<DetectOutcome>>();
-    const cached = (b: Buildpack) => cache.get(b) ?? (cache.set(b, s.run(b)), cache.get(b) as Promise<DetectOutcome>);
+    const cached = (b: Buildpack) => {
+      if (!cache.has(b)) cache.set(b, s.run(b));
+      return cache.get(b) as Promise<DetectOutcome>;
+    };
     await resolveGroups(
       expandOrder(
         [
-          { group: [{ id: 'a', optional: false }, { id: 'b', optional: false }] },
+          {
+            group: [
+              { id: 'a', optional: false },
+              { id: 'b', optional: false },
+            ],
+          },
           { group: [{ id: 'b', optional: false }] },
         ],
         s.lookup,

@@ -25,11 +25,20 @@ export interface Detected {
 
 /** Why a group failed, per buildpack: used to tell the user what each buildpack looks for. */
 export interface GroupReport {
-  elements: { id: string; version: string; optional: boolean; code: number; output: string; problem?: string }[];
+  elements: {
+    id: string;
+    version: string;
+    optional: boolean;
+    code: number;
+    output: string;
+    problem?: string;
+  }[];
   reason: string;
 }
 
-export type DetectResolution = ({ ok: true } & Detected) | { ok: false; errored: boolean; reports: GroupReport[] };
+export type DetectResolution =
+  | ({ ok: true } & Detected)
+  | { ok: false; errored: boolean; reports: GroupReport[] };
 
 type Option = { element: GroupElement; section: PlanSection };
 
@@ -71,8 +80,10 @@ function resolveTrial(initial: Option[]): { trial: Option[]; deps: Map<string, D
     const deps = depMap(trial);
     const unmet: { bp: Buildpack; what: string }[] = [];
     for (const [name, e] of deps) {
-      for (const bp of e.earlyRequirers) unmet.push({ bp, what: `requires ${name}, which no earlier buildpack provides` });
-      for (const bp of e.pendingProviders) unmet.push({ bp, what: `provides ${name}, which no buildpack requires` });
+      for (const bp of e.earlyRequirers)
+        unmet.push({ bp, what: `requires ${name}, which no earlier buildpack provides` });
+      for (const bp of e.pendingProviders)
+        unmet.push({ bp, what: `provides ${name}, which no buildpack requires` });
     }
     if (!unmet.length) return { trial, deps };
     for (const u of unmet) {
@@ -125,7 +136,9 @@ export async function resolveGroups(
     reports.push(report);
     const failedRequired = group.filter((e, i) => !e.optional && outcomes[i]?.code !== 0);
     if (failedRequired.length) {
-      const erroredHere = group.some((e, i) => !e.optional && outcomes[i]?.code !== 0 && outcomes[i]?.code !== 100);
+      const erroredHere = group.some(
+        (e, i) => !e.optional && outcomes[i]?.code !== 0 && outcomes[i]?.code !== 100,
+      );
       errored ||= erroredHere;
       report.reason = `${failedRequired.map((e) => bpId(e.buildpack)).join(', ')} did not pass detection`;
       continue;

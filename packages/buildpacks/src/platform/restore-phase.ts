@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { PreviousLayers } from './build-phase.ts';
 import type { BuildCache } from './cache.ts';
 import { bpId, escapeId } from './descriptor.ts';
 import type { LifecycleMetadata } from './labels.ts';
 import type { GroupElement } from './order.ts';
 import { toToml } from './toml.ts';
-import type { PreviousLayers } from './build-phase.ts';
 
 /**
  * Before build: for each buildpack of the group, bring back its cached layers (contents + metadata), the

@@ -20,7 +20,9 @@ export interface LocalEngineOptions {
 }
 
 const notFound = (id: string) =>
-  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, { hint: 'Run `toolforge build list` to see your builds.' });
+  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, {
+    hint: 'Run `toolforge build list` to see your builds.',
+  });
 
 /**
  * The embedded engine: a FIFO queue with per-tool and global limits in front of the embedded CNB platform,
@@ -110,7 +112,11 @@ export class LocalEngine implements BuildEngine {
       cancelRequested: false,
     };
     this.repo.insert(record);
-    this.hub.append(record.id, 'step-queue', `Build queued: ${input.params.source_url} at ${input.resolvedRef}`);
+    this.hub.append(
+      record.id,
+      'step-queue',
+      `Build queued: ${input.params.source_url} at ${input.resolvedRef}`,
+    );
     this.hub.flush();
     this.schedule();
     const fresh = this.repo.get(record.id) as BuildRecord;
@@ -148,7 +154,8 @@ export class LocalEngine implements BuildEngine {
     let failed = 0;
     for (const b of builds) {
       if (!FINISHED_STATUSES.has(b.status) && b.status !== 'BUILD_UNKNOWN') continue;
-      const keep = b.status === 'BUILD_SUCCESS' ? ok++ < this.opts.keep.successful : failed++ < this.opts.keep.failed;
+      const keep =
+        b.status === 'BUILD_SUCCESS' ? ok++ < this.opts.keep.successful : failed++ < this.opts.keep.failed;
       if (!keep) this.repo.delete(b.id);
     }
   }
@@ -163,7 +170,11 @@ export class LocalEngine implements BuildEngine {
     return this.repo.listByTool(tool).map((r) => recordToBuild(r, positions.get(r.id)));
   }
 
-  async logs(tool: string, id: string, opts: { follow: boolean; signal: AbortSignal }): Promise<AsyncIterable<BuildLog>> {
+  async logs(
+    tool: string,
+    id: string,
+    opts: { follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<BuildLog>> {
     if (!this.own(tool, id)) throw notFound(id);
     this.hub.flush();
     const status = () => this.repo.get(id)?.status as BuildStatus | undefined;
@@ -185,7 +196,10 @@ export class LocalEngine implements BuildEngine {
       throw new AppError('BUILD_CONFLICT', `Build '${id}' cannot be cancelled again.`);
     }
     if (r.status !== 'BUILD_PENDING' && r.status !== 'BUILD_RUNNING') {
-      throw new AppError('BUILD_CONFLICT', `Build '${id}' cannot be cancelled because it has already completed.`);
+      throw new AppError(
+        'BUILD_CONFLICT',
+        `Build '${id}' cannot be cancelled because it has already completed.`,
+      );
     }
     this.repo.update(id, { cancelRequested: true });
     const run = this.running.get(id);

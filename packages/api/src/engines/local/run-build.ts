@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type BuildpackLimits, BuildFailure, loadBuilder, loadRunImage, runLifecycle } from '@toolforge/buildpacks';
-import { type OciLayout, pushImage, readImage, type RegistryClient } from '@toolforge/oci';
+import {
+  BuildFailure,
+  type BuildpackLimits,
+  loadBuilder,
+  loadRunImage,
+  runLifecycle,
+} from '@toolforge/buildpacks';
+import { type OciLayout, pushImage, type RegistryClient, readImage } from '@toolforge/oci';
 import type { Logger } from 'pino';
 import type { BuildPhase, BuildStatus } from '../../contract/index.ts';
 import { isAppError } from '../../errors.ts';
@@ -53,7 +59,11 @@ export const sha256Envvars = (envvars: Record<string, string>) =>
     .digest('hex');
 
 /** The end state of a failed build: status, message, reason, hint. */
-function outcome(err: unknown, signal: AbortSignal, timeoutMs: number): { status: BuildStatus; message: string; reason: string; hint: string } {
+function outcome(
+  err: unknown,
+  signal: AbortSignal,
+  timeoutMs: number,
+): { status: BuildStatus; message: string; reason: string; hint: string } {
   const timedOut = signal.reason === 'timeout';
   if (timedOut) {
     return {
@@ -63,16 +73,23 @@ function outcome(err: unknown, signal: AbortSignal, timeoutMs: number): { status
       hint: 'Make the build faster (e.g. commit a lockfile) or ask the Toolforge admins for a longer limit.',
     };
   }
-  if (signal.aborted) return { status: 'BUILD_CANCELLED', message: 'The build was cancelled.', reason: 'CANCELLED', hint: '' };
+  if (signal.aborted)
+    return { status: 'BUILD_CANCELLED', message: 'The build was cancelled.', reason: 'CANCELLED', hint: '' };
   if (err instanceof BuildFailure) {
     return {
-      status: err.reason === 'CANCELLED' ? 'BUILD_CANCELLED' : err.reason === 'TIMEOUT' ? 'BUILD_TIMEOUT' : 'BUILD_FAILURE',
+      status:
+        err.reason === 'CANCELLED'
+          ? 'BUILD_CANCELLED'
+          : err.reason === 'TIMEOUT'
+            ? 'BUILD_TIMEOUT'
+            : 'BUILD_FAILURE',
       message: `${err.phase}${err.buildpack ? ` (${err.buildpack})` : ''}: ${err.message}`,
       reason: err.reason,
       hint: err.hint ?? '',
     };
   }
-  if (isAppError(err)) return { status: 'BUILD_FAILURE', message: err.message, reason: err.code, hint: err.hint ?? '' };
+  if (isAppError(err))
+    return { status: 'BUILD_FAILURE', message: err.message, reason: err.code, hint: err.hint ?? '' };
   return {
     status: 'BUILD_FAILURE',
     message: 'The build failed because of an internal error of the build service.',
@@ -93,7 +110,12 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
   const ref = `${record.imageName}:latest`;
   const staging = `${record.imageName}:building-${id.slice(-5)}`;
   let layout: OciLayout | undefined;
-  deps.repo.update(id, { status: 'BUILD_RUNNING', phase: 'preparing', startTime: new Date().toISOString(), message: 'Build started.' });
+  deps.repo.update(id, {
+    status: 'BUILD_RUNNING',
+    phase: 'preparing',
+    startTime: new Date().toISOString(),
+    message: 'Build started.',
+  });
   try {
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true, mode: 0o700 });
@@ -108,7 +130,12 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
       timeoutMs: Math.min(deps.git.timeoutMs, deps.timeoutMs),
       signal,
     });
-    timings.push({ phase: 'clone', start_time: cloneStart.toISOString(), end_time: new Date().toISOString(), seconds: (Date.now() - cloneStart.getTime()) / 1000 });
+    timings.push({
+      phase: 'clone',
+      start_time: cloneStart.toISOString(),
+      end_time: new Date().toISOString(),
+      seconds: (Date.now() - cloneStart.getTime()) / 1000,
+    });
 
     const builder = await loadBuilder(deps.stackLayout, record.builderImage, deps.rootfsCache);
     const runImage = await loadRunImage(deps.stackLayout, record.runImage);
@@ -170,10 +197,17 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
   } catch (err) {
     if (layout) await layout.untag(staging).catch(() => false);
     const o = outcome(err, signal, deps.timeoutMs);
-    if (o.reason === 'PLATFORM_ERROR') deps.log.error({ err, buildId: id }, 'build failed with an internal error');
+    if (o.reason === 'PLATFORM_ERROR')
+      deps.log.error({ err, buildId: id }, 'build failed with an internal error');
     for (const line of o.message.split('\n')) say('error', line);
     if (o.hint) say('error', `hint: ${o.hint}`);
-    deps.repo.update(id, { status: o.status, phase: 'done', message: o.message, failureReason: o.reason, hint: o.hint });
+    deps.repo.update(id, {
+      status: o.status,
+      phase: 'done',
+      message: o.message,
+      failureReason: o.reason,
+      hint: o.hint,
+    });
   } finally {
     clearTimeout(timer);
     await rm(workDir, { recursive: true, force: true }).catch(() => {});

@@ -24,15 +24,22 @@ export function bulkCommand(ctx: GetContext, verb: Verb) {
           if (o.all) {
             const { builds } = await c.api().call('list', { params: { toolname: tool } });
             targets = builds
-              .filter((b) => verb === 'delete' || b.status === 'BUILD_PENDING' || b.status === 'BUILD_RUNNING')
+              .filter(
+                (b) => verb === 'delete' || b.status === 'BUILD_PENDING' || b.status === 'BUILD_RUNNING',
+              )
               .map((b) => b.build_id);
           }
           if (!targets.length) {
             if (o.all) return { results: [] };
             throw new CliError(`Give the ids of the builds to ${verb}, or --all.`, { exitCode: EXIT.USAGE });
           }
-          if (!o.yesIKnow && !(await c.confirm(`I'm going to ${verb} ${targets.length} build(s), continue?`))) {
-            throw new CliError('Nothing done.', { hint: 'Pass -y to skip the question (needed when not on a terminal).' });
+          if (
+            !o.yesIKnow &&
+            !(await c.confirm(`I'm going to ${verb} ${targets.length} build(s), continue?`))
+          ) {
+            throw new CliError('Nothing done.', {
+              hint: 'Pass -y to skip the question (needed when not on a terminal).',
+            });
           }
           const results: { id: string; ok: boolean; message: string }[] = [];
           for (const id of targets) {
@@ -48,7 +55,9 @@ export function bulkCommand(ctx: GetContext, verb: Verb) {
           return { results };
         },
         ({ results }) =>
-          results.length ? results.map((r) => `${r.ok ? '' : 'Error: '}${r.id}: ${r.message}`).join('\n') : `No builds to ${verb}.`,
+          results.length
+            ? results.map((r) => `${r.ok ? '' : 'Error: '}${r.id}: ${r.message}`).join('\n')
+            : `No builds to ${verb}.`,
       ),
     );
 }

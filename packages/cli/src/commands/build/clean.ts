@@ -20,9 +20,13 @@ export function cleanCommand(ctx: GetContext) {
               'This will remove all your built images (except those running webservices or jobs use); you will have to start a new build before being able to restart any other webservice or job. Continue?',
             ))
           ) {
-            throw new CliError('Nothing done.', { hint: 'Pass -y to skip the question (needed when not on a terminal).' });
+            throw new CliError('Nothing done.', {
+              hint: 'Pass -y to skip the question (needed when not on a terminal).',
+            });
           }
-          const res = await c.api().call('clean', { params: { toolname: c.tool() }, query: { keep_latest: Boolean(o.keepLatest) } });
+          const res = await c
+            .api()
+            .call('clean', { params: { toolname: c.tool() }, query: { keep_latest: Boolean(o.keepLatest) } });
           printMessages(c, res.messages);
           return res;
         },

@@ -9,10 +9,16 @@ const STEP = /^\[([^\]]+)\] \S+ /;
  * Stream a build's log to stdout (the text after `[step] timestamp`), announcing each new step on
  * stderr, then report how the build ended. Sets exit code 1 when the build did not succeed.
  */
-export async function followBuild(ctx: CommandContext, id: string, opts: { quiet?: boolean; showStatus?: boolean } = {}): Promise<Build> {
+export async function followBuild(
+  ctx: CommandContext,
+  id: string,
+  opts: { quiet?: boolean; showStatus?: boolean } = {},
+): Promise<Build> {
   const tool = ctx.tool();
   let step = '';
-  for await (const { line } of ctx.api().stream('logs', { params: { toolname: tool, id }, query: { follow: true } })) {
+  for await (const { line } of ctx
+    .api()
+    .stream('logs', { params: { toolname: tool, id }, query: { follow: true } })) {
     if (opts.quiet) continue;
     const m = line.match(STEP);
     if (m && m[1] !== step) {

@@ -9,7 +9,11 @@ export function statusWord(status: string): string {
 }
 
 export function statusStyle(word: string): Style {
-  return word === 'ok' || word === 'cancelled' ? 'green' : word === 'error' || word === 'timeout' ? 'red' : 'yellow';
+  return word === 'ok' || word === 'cancelled'
+    ? 'green'
+    : word === 'error' || word === 'timeout'
+      ? 'red'
+      : 'yellow';
 }
 
 export const na = (s: string | undefined | null) => (s ? s : 'N/A');
@@ -62,6 +66,7 @@ export function renderBuild(b: Build, ctx: CommandContext): string {
   );
   if (b.inputs?.builder_image) lines.push(`Builder: ${b.inputs.builder_image}`);
   if (b.inputs?.run_image) lines.push(`Run image: ${b.inputs.run_image}`);
-  if (b.timings?.length) lines.push(`Timings: ${b.timings.map((t) => `${t.phase} ${t.seconds.toFixed(1)}s`).join(', ')}`);
+  if (b.timings?.length)
+    lines.push(`Timings: ${b.timings.map((t) => `${t.phase} ${t.seconds.toFixed(1)}s`).join(', ')}`);
   return lines.join('\n');
 }

@@ -18,7 +18,17 @@ export function listCommand(ctx: GetContext) {
         (res, c) => {
           if (!res.builds.length) return 'No builds found, you can start one using `toolforge build start`.';
           return table(
-            ['build_id', 'status', 'start_time', 'end_time', 'source_url', 'ref', 'envvars', 'use_latest_versions', 'destination_image'],
+            [
+              'build_id',
+              'status',
+              'start_time',
+              'end_time',
+              'source_url',
+              'ref',
+              'envvars',
+              'use_latest_versions',
+              'destination_image',
+            ],
             res.builds.map((b) => {
               const word = statusWord(b.status);
               return [

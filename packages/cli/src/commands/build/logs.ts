@@ -15,7 +15,10 @@ export function logsCommand(ctx: GetContext) {
           const tool = c.tool();
           const build = id ?? (await latestId(c));
           c.out.progress('Waiting for the logs... if the build just started this might take a minute');
-          for await (const { line } of c.api().stream('logs', { params: { toolname: tool, id: build }, query: { follow: Boolean(o.follow) } })) {
+          for await (const { line } of c.api().stream('logs', {
+            params: { toolname: tool, id: build },
+            query: { follow: Boolean(o.follow) },
+          })) {
             c.out.line(line);
           }
           return undefined;

@@ -21,7 +21,16 @@ export function quotaCommand(ctx: GetContext) {
               [
                 cat.name,
                 '='.repeat(19),
-                ...cat.items.map((i) => [i.name, '-'.repeat(11), table(['Limit', 'Used', 'Available', 'Capacity'], [[i.limit, i.used, i.available, i.capacity]])].join('\n')),
+                ...cat.items.map((i) =>
+                  [
+                    i.name,
+                    '-'.repeat(11),
+                    table(
+                      ['Limit', 'Used', 'Available', 'Capacity'],
+                      [[i.limit, i.used, i.available, i.capacity]],
+                    ),
+                  ].join('\n'),
+                ),
               ].join('\n'),
             )
             .join('\n\n'),

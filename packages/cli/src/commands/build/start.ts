@@ -7,7 +7,8 @@ import { printMessages } from './format.ts';
 
 function parseEnvvar(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
-  if (i <= 0) throw new CliError(`--envvar wants NAME=value, got ${JSON.stringify(value)}`, { exitCode: EXIT.USAGE });
+  if (i <= 0)
+    throw new CliError(`--envvar wants NAME=value, got ${JSON.stringify(value)}`, { exitCode: EXIT.USAGE });
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }
 
@@ -19,7 +20,12 @@ export function startCommand(ctx: GetContext) {
     .option('-i, --image-name <name>', 'name of the image (default: tool-<tool>)')
     .option('-e, --envvar <NAME=value>', 'build-time environment variable (repeatable)', parseEnvvar)
     .option('-L, --use-latest-versions', 'use the latest builder and run images')
-    .addOption(new Option('--use-deprecated-versions', 'use the deprecated builder and run images while they are allowed'))
+    .addOption(
+      new Option(
+        '--use-deprecated-versions',
+        'use the deprecated builder and run images while they are allowed',
+      ),
+    )
     .option('-D, --detach', 'do not follow the log')
     .option('--json', 'print machine-readable JSON (without --detach: waits and prints the final build)')
     .action(
@@ -53,7 +59,10 @@ export function startCommand(ctx: GetContext) {
             }
             return res;
           }
-          if (!c.out.opts.json) c.out.progress(`Build ${name} started; following its log (Ctrl-C stops following, not the build)`);
+          if (!c.out.opts.json)
+            c.out.progress(
+              `Build ${name} started; following its log (Ctrl-C stops following, not the build)`,
+            );
           const build = await followBuild(c, name, { quiet: c.out.opts.json });
           return { ...res, build };
         },
