@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BuildFailure,
+  loadExtraCaCerts,
   type BuildpackLimits,
   type BuildResult,
   loadBuilder,
@@ -92,6 +93,7 @@ export async function harnessBuild(
       previous: previous ? { layout, manifest: previous.manifest, config: previous.config } : undefined,
       cacheDir: opts.cacheDir,
       envvars: opts.envvars ?? {},
+      extraCaCerts: loadExtraCaCerts(),
       processType: opts.processType,
       project: { repository: 'https://example.org/app.git', commit: 'f'.repeat(40) },
       output: { layout, refName: ref },

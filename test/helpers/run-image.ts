@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { runSandboxed, type SandboxResult } from '@toolforge/buildpacks/sandbox';
+import { OUTBOUND_RESOLV_CONF, runSandboxed, type SandboxResult } from '@toolforge/buildpacks/sandbox';
 import { type OciLayout, readImage, unpackImage } from '@toolforge/oci';
 
 /** A free TCP port on 127.0.0.1. */
@@ -40,6 +40,7 @@ export async function runImage(
 ): Promise<ImageRun> {
   const image = await readImage(layout, ref);
   const rootfs = mkdtempSync(path.join(os.tmpdir(), 'tf-rootfs-'));
+  chmodSync(rootfs, 0o755); // the sandbox's unprivileged host id must reach it
   await unpackImage(layout, ref, rootfs, { symlinks: 'rootfs', preserveOwnership: true });
   const cfg = image.config.config ?? {};
   const env: Record<string, string> = {};
@@ -52,6 +53,7 @@ export async function runImage(
   const result = runSandboxed({
     rootfs,
     tmpfs: [{ target: '/tmp', sizeBytes: 64 * 2 ** 20 }],
+    files: [{ target: '/etc/resolv.conf', content: OUTBOUND_RESOLV_CONF }],
     argv,
     cwd: cfg.WorkingDir || '/',
     env,

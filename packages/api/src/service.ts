@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout, RegistryClient } from '@toolforge/oci';
@@ -51,7 +51,10 @@ export async function createService(
   opts: { pins?: PinnedDigests } = {},
 ): Promise<Service> {
   const data = config.TOOLFORGE_DATA_DIR;
-  await mkdir(data, { recursive: true, mode: 0o700 });
+  // Searchable but not listable: sandboxed buildpacks (an unprivileged host id) must reach their build
+  // folder below it; everything secret inside is 0600 or in a 0700 folder.
+  await mkdir(data, { recursive: true, mode: 0o711 });
+  await chmod(data, 0o711);
   const db = openDatabase(path.join(data, 'builds.sqlite'));
   const repo = new BuildsRepo(db);
   const tools = new ToolsRepo(db);

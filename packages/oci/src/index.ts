@@ -86,3 +86,4 @@ export {
   type UnpackStats,
   unpackLayer,
 } from './unpack.ts';
+export { type LockOptions, withFileLock } from './file-lock.ts';

@@ -27,8 +27,12 @@ describe('detection and build plan', () => {
     const b = await harnessBuild({ 'provide.txt': '', 'require.txt': '' });
     expect(b.failure).toBeUndefined();
     expect(b.result?.group.map((g) => g.id)).toEqual(['fixture/provider', 'fixture/consumer']);
-    const plan = readFileSync(`${b.workDir}/layers/fixture_consumer/report/plan.toml`, 'utf8');
-    expect(plan).toBe(''); // the consumer provides nothing: the entry went to its provider
+    // The "thing" entry (with the consumer's metadata) goes to its provider; the consumer provides nothing.
+    const plan = readFileSync(`${b.workDir}/layers/fixture_provider/thing/plan.toml`, 'utf8');
+    expect(plan).toMatch(/\[\[entries\]\]\s*name = "thing"/);
+    expect(plan).toMatch(/version = "1\.2"/);
+    expect(plan).toMatch(/launch = true/);
+    expect(readFileSync(`${b.workDir}/layers/fixture_consumer/report/plan.toml`, 'utf8').trim()).toBe('entries = []');
     expect(readFileSync(`${b.workDir}/layers/fixture_provider/thing/bin/thing-tool`, 'utf8')).toContain(
       'thing-tool',
     );
@@ -98,7 +102,7 @@ describe('build environment', () => {
     expect(env.SECRET_SEEN).toBe('yes');
     expect(env.TARGET).toBe('linux/amd64/debian/12');
     expect(env.ENV_NAMES).toContain('OPERATOR_VAR');
-    expect(env.ENV_NAMES).not.toMatch(/VITEST|TOOLFORGE_|NODE_|npm_/);
+    expect(env.ENV_NAMES).not.toMatch(/VITEST|TOOLFORGE_|NODE_OPTIONS|NODE_PATH|npm_/);
     expect(env.UID).toBe('1000');
     expect(env.HOME_WRITABLE).toBe('yes');
   });

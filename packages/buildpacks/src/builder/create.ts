@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -38,8 +38,14 @@ function walkFiles(dir: string, out: string[] = []): string[] {
 /** A fingerprint of everything a builder is made of, so `ensure` rebuilds it only when something changed. */
 export function definitionHash(def: LoadedDefinition, baseDigest: string): string {
   const h = createHash('sha256').update(baseDigest).update(readFileSync(def.file));
-  const files = [...def.buildpackDirs.flatMap((d) => walkFiles(d)), ...(existsDir(SHARED_LIB_DIR) ? walkFiles(SHARED_LIB_DIR) : [])];
-  for (const f of files) h.update(f).update(String(statSync(f).mode & 0o111)).update(readFileSync(f));
+  const files = [
+    ...def.buildpackDirs.flatMap((d) => walkFiles(d)),
+    ...(existsDir(SHARED_LIB_DIR) ? walkFiles(SHARED_LIB_DIR) : []),
+  ];
+  for (const f of files)
+    h.update(f)
+      .update(String(statSync(f).mode & 0o111))
+      .update(readFileSync(f));
   return h.digest('hex');
 }
 
@@ -64,8 +70,12 @@ export async function createBuilder(
   opts: { tag: string; buildImage: string; runImage: string },
 ): Promise<{ ref: string; descriptor: Descriptor }> {
   const base = await readImage(layout, opts.buildImage);
-  const uid = Number(base.config.config?.Env?.find((e) => e.startsWith('CNB_USER_ID='))?.split('=')[1] ?? 1000);
-  const gid = Number(base.config.config?.Env?.find((e) => e.startsWith('CNB_GROUP_ID='))?.split('=')[1] ?? 1000);
+  const uid = Number(
+    base.config.config?.Env?.find((e) => e.startsWith('CNB_USER_ID='))?.split('=')[1] ?? 1000,
+  );
+  const gid = Number(
+    base.config.config?.Env?.find((e) => e.startsWith('CNB_GROUP_ID='))?.split('=')[1] ?? 1000,
+  );
   const stage = await mkdtemp(path.join(os.tmpdir(), 'tf-builder-'));
   try {
     const layers: ImageLayer[] = [];
@@ -73,14 +83,23 @@ export async function createBuilder(
     const history: { created: string; created_by: string }[] = [];
     const bpList: { id: string; version: string; homepage?: string }[] = [];
     for (const dir of def.buildpackDirs) {
-      const descriptor = parseToml(readFileSync(path.join(dir, 'buildpack.toml'), 'utf8'), BuildpackDescriptorSchema, path.join(dir, 'buildpack.toml'));
+      const descriptor = parseToml(
+        readFileSync(path.join(dir, 'buildpack.toml'), 'utf8'),
+        BuildpackDescriptorSchema,
+        path.join(dir, 'buildpack.toml'),
+      );
       const { id, version } = descriptor.buildpack;
       const staged = path.join(stage, escapeId(id), version);
       await mkdir(path.dirname(staged), { recursive: true });
       await run('cp', ['-a', '--', dir, staged]);
       if (existsDir(SHARED_LIB_DIR)) {
         await mkdir(path.join(staged, 'lib'), { recursive: true });
-        await run('cp', ['-a', '--', ...readdirSync(SHARED_LIB_DIR).map((f) => path.join(SHARED_LIB_DIR, f)), path.join(staged, 'lib')]);
+        await run('cp', [
+          '-a',
+          '--',
+          ...readdirSync(SHARED_LIB_DIR).map((f) => path.join(SHARED_LIB_DIR, f)),
+          path.join(staged, 'lib'),
+        ]);
       }
       const file = layout.tempPath('.layer');
       const r = await layerFromDirectory(
@@ -101,17 +120,47 @@ export async function createBuilder(
       );
       await layout.putBlobFile(file, { move: true, trusted: true, digest: r.digest, size: r.size });
       layers.push({ mediaType: r.mediaType, digest: r.digest, size: r.size, diffID: r.diffID });
-      layerInfo[id] = { [version]: { api: descriptor.api, layerDiffID: r.diffID, ...(descriptor.targets ? { targets: descriptor.targets } : {}) } };
+      layerInfo[id] = {
+        [version]: {
+          api: descriptor.api,
+          layerDiffID: r.diffID,
+          ...(descriptor.targets ? { targets: descriptor.targets } : {}),
+        },
+      };
       history.push({ created: CREATED, created_by: `buildpack ${id}@${version}` });
-      bpList.push({ id, version, ...(descriptor.buildpack.homepage ? { homepage: descriptor.buildpack.homepage } : {}) });
+      bpList.push({
+        id,
+        version,
+        ...(descriptor.buildpack.homepage ? { homepage: descriptor.buildpack.homepage } : {}),
+      });
     }
-    const order = def.definition.order.map((o) => ({ group: o.group.map((g) => ({ id: g.id, ...(g.version ? { version: g.version } : {}), optional: g.optional })) }));
+    const order = def.definition.order.map((o) => ({
+      group: o.group.map((g) => ({
+        id: g.id,
+        ...(g.version ? { version: g.version } : {}),
+        optional: g.optional,
+      })),
+    }));
     const own = { uid, gid, mode: 0o755 };
     const entries: LayerEntry[] = [
       { name: '/cnb', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
       { name: '/cnb/order.toml', type: 'file', mode: 0o644, uid: 0, gid: 0, data: toToml({ order }) },
-      { name: '/cnb/run.toml', type: 'file', mode: 0o644, uid: 0, gid: 0, data: toToml({ images: [{ image: opts.runImage }] }) },
-      { name: '/cnb/stack.toml', type: 'file', mode: 0o644, uid: 0, gid: 0, data: toToml({ 'run-image': { image: opts.runImage } }) },
+      {
+        name: '/cnb/run.toml',
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        data: toToml({ images: [{ image: opts.runImage }] }),
+      },
+      {
+        name: '/cnb/stack.toml',
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        data: toToml({ 'run-image': { image: opts.runImage } }),
+      },
       { name: '/workspace', type: 'directory', ...own },
       { name: '/layers', type: 'directory', ...own },
       { name: '/platform', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
@@ -120,7 +169,15 @@ export async function createBuilder(
     if (configEnv.length) {
       entries.push({ name: '/cnb/build-config', type: 'directory', mode: 0o755, uid: 0, gid: 0 });
       entries.push({ name: '/cnb/build-config/env', type: 'directory', mode: 0o755, uid: 0, gid: 0 });
-      for (const [k, v] of configEnv) entries.push({ name: `/cnb/build-config/env/${k}`, type: 'file', mode: 0o644, uid: 0, gid: 0, data: v });
+      for (const [k, v] of configEnv)
+        entries.push({
+          name: `/cnb/build-config/env/${k}`,
+          type: 'file',
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          data: v,
+        });
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     const file = layout.tempPath('.layer');
@@ -129,7 +186,10 @@ export async function createBuilder(
     layers.push({ mediaType: r.mediaType, digest: r.digest, size: r.size, diffID: r.diffID });
     history.push({ created: CREATED, created_by: 'builder order and platform folders' });
 
-    const baseLayers: ImageLayer[] = base.manifest.layers.map((d, i) => ({ ...d, diffID: base.config.rootfs.diff_ids[i] ?? '' }));
+    const baseLayers: ImageLayer[] = base.manifest.layers.map((d, i) => ({
+      ...d,
+      diffID: base.config.rootfs.diff_ids[i] ?? '',
+    }));
     const cfg = base.config.config ?? {};
     const ref = `${builderRepo(def.name)}:${opts.tag}`;
     const written = await writeImage(layout, {
@@ -139,7 +199,12 @@ export async function createBuilder(
         os: base.config.os,
         config: {
           ...cfg,
-          Env: [...(cfg.Env ?? []), 'CNB_APP_DIR=/workspace', 'CNB_LAYERS_DIR=/layers', 'CNB_PLATFORM_DIR=/platform'],
+          Env: [
+            ...(cfg.Env ?? []),
+            'CNB_APP_DIR=/workspace',
+            'CNB_LAYERS_DIR=/layers',
+            'CNB_PLATFORM_DIR=/platform',
+          ],
           Labels: {
             ...(cfg.Labels ?? {}),
             'io.buildpacks.builder.metadata': JSON.stringify({

@@ -12,7 +12,9 @@ import { parseToml } from '../platform/toml.ts';
 export const BuilderDefinitionSchema = z.object({
   description: z.string().default(''),
   build: z.object({ image: z.string().min(1) }),
-  run: z.object({ images: z.array(z.object({ image: z.string().min(1), mirrors: z.array(z.string()).default([]) })).min(1) }),
+  run: z.object({
+    images: z.array(z.object({ image: z.string().min(1), mirrors: z.array(z.string()).default([]) })).min(1),
+  }),
   buildpacks: z
     .array(
       z.object({
@@ -43,7 +45,9 @@ export async function loadBuilderDefinition(file: string): Promise<LoadedDefinit
     name: path.basename(base),
     file,
     definition,
-    buildpackDirs: definition.buildpacks.filter((b) => !b.uri.includes('://')).map((b) => path.resolve(base, b.uri)),
+    buildpackDirs: definition.buildpacks
+      .filter((b) => !b.uri.includes('://'))
+      .map((b) => path.resolve(base, b.uri)),
   };
 }
 

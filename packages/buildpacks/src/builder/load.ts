@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { digestHex, type OciLayout, readImage, unpackImage } from '@toolforge/oci';
+import { z } from 'zod';
 import type { Builder, RunImage } from '../platform/context.ts';
 import { type Buildpack, BuildpackDescriptorSchema, OrderSchema } from '../platform/descriptor.ts';
 import { parseToml } from '../platform/toml.ts';
-import { z } from 'zod';
 
 const repoOf = (ref: string) => ref.replace(/(:[^/:@]+)?(@sha256:[0-9a-f]{64})?$/, '');
 
@@ -21,7 +21,12 @@ function envMap(env: string[] | undefined): Record<string, string> {
 const unpacking = new Map<string, Promise<string>>();
 
 /** The image's filesystem, unpacked once per digest under `cacheDir` (reused by every build). */
-export function unpackedRootfs(layout: OciLayout, ref: string, digest: string, cacheDir: string): Promise<string> {
+export function unpackedRootfs(
+  layout: OciLayout,
+  ref: string,
+  digest: string,
+  cacheDir: string,
+): Promise<string> {
   const dest = path.join(cacheDir, digestHex(digest));
   let p = unpacking.get(dest);
   if (!p) {
@@ -29,7 +34,10 @@ export function unpackedRootfs(layout: OciLayout, ref: string, digest: string, c
       if (existsSync(path.join(dest, '.complete'))) return path.join(dest, 'rootfs');
       const partial = `${dest}.partial`;
       await rm(partial, { recursive: true, force: true });
-      await unpackImage(layout, ref, path.join(partial, 'rootfs'), { symlinks: 'rootfs', preserveOwnership: process.getuid?.() === 0 });
+      await unpackImage(layout, ref, path.join(partial, 'rootfs'), {
+        symlinks: 'rootfs',
+        preserveOwnership: process.getuid?.() === 0,
+      });
       writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
       await rm(dest, { recursive: true, force: true });
       await rename(partial, dest);
@@ -44,7 +52,11 @@ export function unpackedRootfs(layout: OciLayout, ref: string, digest: string, c
 export async function loadBuilder(layout: OciLayout, ref: string, cacheDir: string): Promise<Builder> {
   const image = await readImage(layout, ref);
   const rootfs = await unpackedRootfs(layout, ref, image.descriptor.digest, cacheDir);
-  const order = parseToml(readFileSync(path.join(rootfs, 'cnb/order.toml'), 'utf8'), z.object({ order: OrderSchema }), `${ref}:/cnb/order.toml`).order;
+  const order = parseToml(
+    readFileSync(path.join(rootfs, 'cnb/order.toml'), 'utf8'),
+    z.object({ order: OrderSchema }),
+    `${ref}:/cnb/order.toml`,
+  ).order;
   const buildpacks: Buildpack[] = [];
   const root = path.join(rootfs, 'cnb/buildpacks');
   for (const esc of existsSync(root) ? readdirSync(root).sort() : []) {
@@ -52,7 +64,11 @@ export async function loadBuilder(layout: OciLayout, ref: string, cacheDir: stri
       const hostDir = path.join(root, esc, version);
       const file = path.join(hostDir, 'buildpack.toml');
       buildpacks.push({
-        descriptor: parseToml(readFileSync(file, 'utf8'), BuildpackDescriptorSchema, `${ref}:/cnb/buildpacks/${esc}/${version}/buildpack.toml`),
+        descriptor: parseToml(
+          readFileSync(file, 'utf8'),
+          BuildpackDescriptorSchema,
+          `${ref}:/cnb/buildpacks/${esc}/${version}/buildpack.toml`,
+        ),
         dir: `/cnb/buildpacks/${esc}/${version}`,
         hostDir,
       });

@@ -36,11 +36,14 @@ read_list() {
   mapfile -d '' -t _out <"$1"
 }
 
-# Entries of a directory in byte order (the spec's order), NUL-separated on stdout.
-sorted_entries() {
-  [ -d "$1" ] || return 0
-  (cd "$1" && find . -mindepth 1 -maxdepth 1 -print0 | LC_ALL=C sort -z | sed -z 's|^\./||')
-}
+# Entries of a directory in byte order (the spec's order), NUL-separated on stdout. Pure bash: the run
+# image has no find or sed.
+sorted_entries() (
+  [ -d "$1" ] || exit 0
+  LC_ALL=C
+  shopt -s nullglob dotglob
+  for f in "$1"/*; do printf '%s\0' "${f##*/}"; done
+)
 
 apply_env_dir() {
   local dir=$1 base name op val delim cur

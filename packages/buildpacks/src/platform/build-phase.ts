@@ -4,7 +4,7 @@ import { prepareWritable } from '../sandbox/index.ts';
 import type { BuildRequest } from './context.ts';
 import { type Buildpack, bpId, bpVersion, escapeId } from './descriptor.ts';
 import { addLayerPaths, applyEnvDir, applyPlatformEnv, type Env } from './env.ts';
-import { cnbEnv, execBuildpack, PATHS, passthroughEnv } from './exec.ts';
+import { CA_BUNDLE, cnbEnv, execBuildpack, PATHS, passthroughEnv } from './exec.ts';
 import { BuildFailure } from './failure.ts';
 import { type BuildpackOutputs, readBuildpackOutputs } from './layer-files.ts';
 import { lineSplitter } from './lines.ts';
@@ -65,13 +65,15 @@ export async function buildPhase(
       e.requires.map((r) => ({ name: r.name, ...(r.metadata ? { metadata: r.metadata } : {}) })),
     );
     writeFileSync(path.join(io, 'plan.toml'), toToml({ entries }));
-    await prepareWritable([bpLayers, req.appDir]);
+    await prepareWritable([bpLayers, req.appDir], req.hostId ?? 0);
 
     const env: Env = { ...accumulated, ...cnbEnv(req.runImage, bp) };
     env.CNB_LAYERS_DIR = `${PATHS.layers}/${esc}`;
     env.CNB_BP_PLAN_PATH = `${PATHS.io}/plan.toml`;
     if (!bp.descriptor.buildpack['clear-env']) applyPlatformEnv(env, req.envvars);
     applyEnvDir(env, buildConfigEnv, 'default');
+    // Node.js ignores the system CA bundle unless told; with extra CAs bound in, point it there.
+    if (req.caBundle) env.NODE_EXTRA_CA_CERTS ??= CA_BUNDLE;
 
     req.events.log('build', `===> ${who}`);
     const tail: string[] = [];
@@ -95,6 +97,8 @@ export async function buildPhase(
       timeoutMs: req.deadline - Date.now(),
       limits: req.limits,
       diskPaths: [req.appDir, bpLayers],
+      hostId: req.hostId,
+      caBundle: req.caBundle,
       onOutput: (text) => lines.push(text),
       signal: req.signal,
     });

@@ -71,6 +71,12 @@ export interface BuildRequest {
   /** The image is written into this layout under `refName`. */
   output: { layout: OciLayout; refName: string };
   limits: BuildpackLimits;
+  /** Extra CA certificates (PEM) buildpacks must trust, e.g. a TLS-inspecting proxy's (see ca-certs.ts). */
+  extraCaCerts?: string | undefined;
+  /** Set by runLifecycle: the builder's CA bundle plus extraCaCerts. */
+  caBundle?: string | undefined;
+  /** Host uid/gid the sandboxed buildpacks map to (set by runLifecycle from a lease). */
+  hostId?: number | undefined;
   /** Deadline of the whole build (ms since epoch). */
   deadline: number;
   signal?: AbortSignal | undefined;

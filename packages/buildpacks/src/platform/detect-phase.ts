@@ -28,7 +28,7 @@ async function detectOne(req: BuildRequest, bp: Buildpack, platformDir: string):
   const io = path.join(req.workDir, 'detect', escapeId(id));
   mkdirSync(io, { recursive: true });
   writeFileSync(path.join(io, 'plan.toml'), '');
-  await prepareWritable([io]);
+  await prepareWritable([io], req.hostId ?? 0);
   const env = { ...passthroughEnv(req.builder), ...cnbEnv(req.runImage, bp) };
   env.CNB_BUILD_PLAN_PATH = `${PATHS.io}/plan.toml`;
   if (!bp.descriptor.buildpack['clear-env']) applyPlatformEnv(env, req.envvars);
@@ -46,6 +46,7 @@ async function detectOne(req: BuildRequest, bp: Buildpack, platformDir: string):
     timeoutMs: Math.min(req.limits.detectTimeoutMs, req.deadline - Date.now()),
     limits: req.limits,
     diskPaths: [io],
+    hostId: req.hostId,
     onOutput: (text) => {
       if (output.length < MAX_DETECT_OUTPUT) output += text.slice(0, MAX_DETECT_OUTPUT - output.length);
     },

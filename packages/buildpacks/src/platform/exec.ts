@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runSandboxed, type SandboxResult } from '../sandbox/index.ts';
+import { OUTBOUND_RESOLV_CONF, runSandboxed, type SandboxResult } from '../sandbox/index.ts';
 import type { Builder, BuildpackLimits, RunImage } from './context.ts';
 import type { Buildpack } from './descriptor.ts';
 import { type Env, PASSTHROUGH } from './env.ts';
@@ -13,6 +13,9 @@ export const PATHS = {
   /** Per-run scratch bound from the host: the detect plan, the buildpack plan. */
   io: '/tmp/cnb',
 } as const;
+
+/** Where Debian (and OpenSSL, curl, git, pip) read trusted CAs. */
+export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** 1980-01-01T00:00:01Z: tools honouring SOURCE_DATE_EPOCH (pip's .pyc files, …) then build reproducibly. */
 export const SOURCE_DATE_EPOCH = '315532801';
@@ -60,6 +63,9 @@ export interface BuildpackExec {
   diskPaths: string[];
   onOutput: (text: string) => void;
   signal?: AbortSignal | undefined;
+  hostId?: number | undefined;
+  /** The CA bundle to bind at /etc/ssl/certs/ca-certificates.crt (builder's own plus extra CAs). */
+  caBundle?: string | undefined;
 }
 
 /** Run one buildpack executable in the sandbox: builder rootfs read-only, only the given folders bound. */
@@ -71,6 +77,10 @@ export function execBuildpack(x: BuildpackExec): Promise<SandboxResult> {
     tmpfs: [
       { target: '/tmp', sizeBytes: x.limits.tmpBytes },
       ...(home.startsWith('/tmp/') ? [] : [{ target: home, sizeBytes: x.limits.tmpBytes }]),
+    ],
+    files: [
+      ...(x.network === 'outbound' ? [{ target: '/etc/resolv.conf', content: OUTBOUND_RESOLV_CONF }] : []),
+      ...(x.caBundle ? [{ target: CA_BUNDLE, content: x.caBundle }] : []),
     ],
     argv: x.argv,
     cwd: PATHS.app,
@@ -87,5 +97,6 @@ export function execBuildpack(x: BuildpackExec): Promise<SandboxResult> {
     },
     onOutput: (chunk) => x.onOutput(chunk.toString('utf8')),
     ...(x.signal ? { signal: x.signal } : {}),
+    ...(x.hostId !== undefined ? { hostId: x.hostId } : {}),
   });
 }

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPhase } from './build-phase.ts';
 import { BuildCache } from './cache.ts';
@@ -10,6 +10,8 @@ import { exportPhase } from './export-phase.ts';
 import { BuildFailure, type Phase } from './failure.ts';
 import { readLifecycleMetadata } from './labels.ts';
 import { restorePhase } from './restore-phase.ts';
+import { combinedBundle } from './ca-certs.ts';
+import { acquireHostId, prepareWritable } from '../sandbox/index.ts';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -17,7 +19,18 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Run a whole build the way the lifecycle's creator does (analyze → detect → restore → build → export),
  * with buildpack code sandboxed and everything else in this trusted process. Throws BuildFailure.
  */
-export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
+export async function runLifecycle(request: BuildRequest): Promise<BuildResult> {
+  // One unprivileged host identity for every buildpack of this build (when the service runs as root).
+  const lease = request.hostId === undefined ? await acquireHostId() : undefined;
+  try {
+    const caBundle = request.extraCaCerts ? combinedBundle(request.builder.rootfs, request.extraCaCerts) : undefined;
+    return await lifecycle({ ...request, hostId: request.hostId ?? lease?.id, caBundle });
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function lifecycle(req: BuildRequest): Promise<BuildResult> {
   const timings: BuildResult['timings'] = [];
   const phase = async <T>(name: Phase, fn: () => Promise<T>): Promise<T> => {
     if (req.signal?.aborted) throw new BuildFailure(name, 'CANCELLED', 'The build was cancelled.');
@@ -33,6 +46,10 @@ export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
   const platformDir = path.join(req.workDir, 'platform');
 
   await phase('prepare', async () => {
+    // The build folder belongs to the sandbox's host identity, mode 0700: only its buildpacks (and root)
+    // can enter it, while every folder above it only needs to be searchable.
+    await chmod(req.workDir, 0o700);
+    await prepareWritable([req.workDir], req.hostId ?? 0);
     await rm(layersDir, { recursive: true, force: true });
     mkdirSync(layersDir, { recursive: true });
     mkdirSync(path.join(platformDir, 'env'), { recursive: true });
@@ -43,6 +60,7 @@ export async function runLifecycle(req: BuildRequest): Promise<BuildResult> {
     }
     // The app's git metadata is not part of the image (the commit is in the project label instead).
     await rm(path.join(req.appDir, '.git'), { recursive: true, force: true });
+    await prepareWritable([req.workDir], req.hostId ?? 0);
   });
 
   const previousMeta = await phase('analyze', async () => {

@@ -3,8 +3,14 @@ export const BASE_ID = 'org.toolforge.stacks.bookworm';
 export const PACKAGES_LABEL = 'org.toolforge.stack.packages';
 export const SUITES_LABEL = 'org.toolforge.stack.debian-suites';
 export const BUILDPACKS_HASH_LABEL = 'org.toolforge.builder.source-sha256';
+export const FORMAT_LABEL = 'org.toolforge.stack.format';
+/** Bumped when the way stacks are assembled changes, so `ensure` rebuilds stacks made by older code. */
+export const STACK_FORMAT = '3';
 
-export function stackLabels(kind: 'run' | 'build', distro: { name: string; version: string }): Record<string, string> {
+export function stackLabels(
+  kind: 'run' | 'build',
+  distro: { name: string; version: string },
+): Record<string, string> {
   return {
     'io.buildpacks.base.id': BASE_ID,
     'io.buildpacks.base.distro.name': distro.name,

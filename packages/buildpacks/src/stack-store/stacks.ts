@@ -1,8 +1,9 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Descriptor, layerFromDirectory, type OciLayout, readImage, writeImage } from '@toolforge/oci';
 import { assembleRootfs, BUILD_RECIPE, CNB_USER, type Recipe, RUN_RECIPE } from '../stacks/index.ts';
-import { PACKAGES_LABEL, stackLabels, SUITES_LABEL } from './labels.ts';
+import { FORMAT_LABEL, PACKAGES_LABEL, STACK_FORMAT, SUITES_LABEL, stackLabels } from './labels.ts';
 
 export const CREATED = '1980-01-01T00:00:01Z';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -17,9 +18,7 @@ export interface StackImage {
   packages: number;
 }
 
-export interface StackProgress {
-  (event: { stage: string; detail: string }): void;
-}
+export type StackProgress = (event: { stage: string; detail: string }) => void;
 
 async function imageFromRecipe(
   layout: OciLayout,
@@ -28,7 +27,10 @@ async function imageFromRecipe(
   opts: { workDir: string; cacheDir: string; refresh: boolean; tag: string; progress: StackProgress },
 ): Promise<StackImage> {
   const dir = path.join(opts.workDir, recipe.name);
-  opts.progress({ stage: kind, detail: `resolving and downloading ${recipe.packages.length} Debian packages and their dependencies` });
+  opts.progress({
+    stage: kind,
+    detail: `resolving and downloading ${recipe.packages.length} Debian packages and their dependencies`,
+  });
   let lastShown = 0;
   const result = await assembleRootfs(recipe, {
     dir,
@@ -37,17 +39,35 @@ async function imageFromRecipe(
     onProgress: (p) => {
       if (p.done === p.total || Date.now() - lastShown > 2000) {
         lastShown = Date.now();
-        opts.progress({ stage: kind, detail: `packages ${p.done}/${p.total} (${(p.bytes / 1e6).toFixed(1)} MB)` });
+        opts.progress({
+          stage: kind,
+          detail: `packages ${p.done}/${p.total} (${(p.bytes / 1e6).toFixed(1)} MB)`,
+        });
       }
     },
   });
-  opts.progress({ stage: kind, detail: `${result.packages.length} packages, ${result.stats.files} files (${(result.stats.bytes / 1e6).toFixed(1)} MB); writing the image layer` });
+  // Mount points a container runtime (or our sandbox) binds over: they must exist in a read-only rootfs.
+  for (const f of ['etc/resolv.conf', 'etc/hostname']) {
+    if (!existsSync(path.join(result.rootfs, f))) writeFileSync(path.join(result.rootfs, f), '');
+  }
+  opts.progress({
+    stage: kind,
+    detail: `${result.packages.length} packages, ${result.stats.files} files (${(result.stats.bytes / 1e6).toFixed(1)} MB); writing the image layer`,
+  });
   const file = layout.tempPath('.layer');
-  const layer = await layerFromDirectory({ root: result.rootfs, prefix: '', uid: 0, gid: 0, preserveOwnership: true, gzipLevel: 6 }, file);
+  const layer = await layerFromDirectory(
+    { root: result.rootfs, prefix: '', uid: 0, gid: 0, preserveOwnership: true, gzipLevel: 6 },
+    file,
+  );
   await layout.putBlobFile(file, { move: true, trusted: true, digest: layer.digest, size: layer.size });
   const packages = result.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.sha256 }));
   const env = [`PATH=${PATH}`, 'LANG=C.UTF-8'];
-  if (kind === 'build') env.push(`CNB_USER_ID=${CNB_USER.uid}`, `CNB_GROUP_ID=${CNB_USER.gid}`, `CNB_STACK_ID=${stackLabels(kind, result.distro)['io.buildpacks.stack.id']}`);
+  if (kind === 'build')
+    env.push(
+      `CNB_USER_ID=${CNB_USER.uid}`,
+      `CNB_GROUP_ID=${CNB_USER.gid}`,
+      `CNB_STACK_ID=${stackLabels(kind, result.distro)['io.buildpacks.stack.id']}`,
+    );
   const written = await writeImage(layout, {
     config: {
       created: CREATED,
@@ -59,17 +79,28 @@ async function imageFromRecipe(
         WorkingDir: '/',
         Labels: {
           ...stackLabels(kind, result.distro),
+          [FORMAT_LABEL]: STACK_FORMAT,
           [PACKAGES_LABEL]: JSON.stringify(packages),
           [SUITES_LABEL]: JSON.stringify(result.suites.map((s) => ({ suite: s.suite, date: s.date }))),
         },
       },
-      history: [{ created: CREATED, created_by: `${recipe.name}: ${packages.length} Debian packages (no maintainer scripts)` }],
+      history: [
+        {
+          created: CREATED,
+          created_by: `${recipe.name}: ${packages.length} Debian packages (no maintainer scripts)`,
+        },
+      ],
     },
     layers: [layer],
     ref: `${kind === 'run' ? STACK_REPOS.run : STACK_REPOS.build}:${opts.tag}`,
   });
   await rm(dir, { recursive: true, force: true });
-  return { kind, ref: `${kind === 'run' ? STACK_REPOS.run : STACK_REPOS.build}:${opts.tag}`, descriptor: written.manifest, packages: packages.length };
+  return {
+    kind,
+    ref: `${kind === 'run' ? STACK_REPOS.run : STACK_REPOS.build}:${opts.tag}`,
+    descriptor: written.manifest,
+    packages: packages.length,
+  };
 }
 
 export const today = () => new Date().toISOString().slice(0, 10).replaceAll('-', '');
@@ -86,18 +117,31 @@ export async function createStacks(
   const progress = opts.progress ?? (() => {});
   const tag = today();
   await mkdir(opts.workDir, { recursive: true });
-  const before = { run: await layout.resolve(`${STACK_REPOS.run}:latest`), build: await layout.resolve(`${STACK_REPOS.build}:latest`) };
-  const common = { workDir: opts.workDir, cacheDir: opts.cacheDir, refresh: opts.refresh ?? false, tag, progress };
+  const before = {
+    run: await layout.resolve(`${STACK_REPOS.run}:latest`),
+    build: await layout.resolve(`${STACK_REPOS.build}:latest`),
+  };
+  const common = {
+    workDir: opts.workDir,
+    cacheDir: opts.cacheDir,
+    refresh: opts.refresh ?? false,
+    tag,
+    progress,
+  };
   const run = await imageFromRecipe(layout, RUN_RECIPE, 'run', common);
   const build = await imageFromRecipe(layout, BUILD_RECIPE, 'build', common);
   await layout.tag(`${STACK_REPOS.run}:latest`, run.descriptor);
   await layout.tag(`${STACK_REPOS.build}:latest`, build.descriptor);
-  const changed = before.run?.digest !== run.descriptor.digest || before.build?.digest !== build.descriptor.digest;
+  const changed =
+    before.run?.digest !== run.descriptor.digest || before.build?.digest !== build.descriptor.digest;
   return { run, build, changed };
 }
 
 /** The packages recorded in a stack image (name, version, sha256 of the .deb). */
-export async function stackPackages(layout: OciLayout, ref: string): Promise<{ name: string; version: string; sha256: string }[]> {
+export async function stackPackages(
+  layout: OciLayout,
+  ref: string,
+): Promise<{ name: string; version: string; sha256: string }[]> {
   const image = await readImage(layout, ref);
   return JSON.parse(image.config.config?.Labels?.[PACKAGES_LABEL] ?? '[]');
 }
