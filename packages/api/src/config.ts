@@ -42,6 +42,8 @@ export const ConfigSchema = z.object({
   TOOLFORGE_BUILD_TMP_MB: z.coerce.number().int().min(16).default(2048),
   TOOLFORGE_DETECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   TOOLFORGE_GIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** Extra CA certificates builds trust (PEM file or folder), e.g. a TLS-inspecting proxy's; "" for none. */
+  TOOLFORGE_BUILD_CA_CERTS: z.string().default('/usr/local/share/ca-certificates'),
 
   // Builder and run image pairs, with upstream builds-api's names (refs into the stack store here).
   BUILDER: z.string().min(1).default('toolforge/bookworm-builder:latest'),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { stackStorePaths } from '@toolforge/buildpacks';
+import { loadExtraCaCerts, stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout, RegistryClient } from '@toolforge/oci';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -132,6 +132,7 @@ export async function createService(
         tmpBytes: config.TOOLFORGE_BUILD_TMP_MB * 2 ** 20,
       },
       timeoutMs: config.TOOLFORGE_BUILD_TIMEOUT_SECONDS * 1000,
+      extraCaCerts: config.TOOLFORGE_BUILD_CA_CERTS ? loadExtraCaCerts(config.TOOLFORGE_BUILD_CA_CERTS) : undefined,
       onPhase: (_r, phase, seconds) => phaseSeconds.observe({ phase }, seconds),
     },
     {

@@ -503,6 +503,18 @@ describe('limits', () => {
     expect(result.outcome).toBe('exited');
   });
 
+  it('kills every process of a run without cgroups too', async () => {
+    const { result } = await run(
+      {
+        ...sh('for i in 1 2 3 4 5; do (setsid sleep 100 &); done; sleep 100'),
+        limits: { wallTimeMs: 1000, memoryBytes: 256 << 20, pids: 64, outputBytes: 1 << 20 },
+      },
+      { cgroups: 'off' },
+    );
+    expect(result.outcome).toBe('timeout');
+    // afterEach: no process of the host id is left
+  });
+
   it('falls back to rlimits without cgroups, and says so', async () => {
     const { result, stdout } = await run(
       {

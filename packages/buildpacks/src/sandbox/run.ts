@@ -1,4 +1,4 @@
-import { chown, mkdtemp, readlink, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -60,6 +60,8 @@ class Run {
   private disk: ReturnType<typeof watchDiskUsage> | null = null;
   private network: Network | null = null;
   private runDir: string | null = null;
+  /** Start time of the sandbox's pid 1, to recognise it in /proc (pids are reused). */
+  private initStart: string | null = null;
 
   constructor(spec: SandboxSpec, host: SandboxHostOptions, identity: HostIdentity, startedAt: number) {
     this.spec = spec;
@@ -191,6 +193,7 @@ class Run {
     pump.attach(launched.child.stderr as Readable, 'stderr');
 
     this.status = await launched.started;
+    if (this.status) this.initStart = (await procStat(this.status.childPid))?.start ?? null;
     if (this.status && !this.outcome && spec.network === 'outbound') {
       try {
         this.network = await startNetwork({
@@ -265,11 +268,18 @@ class Run {
       this.stop('pids', `killed: process limit of ${this.spec.limits.pids} exceeded`);
   }
 
-  /** Without cgroups, the vanishing of the namespace's pid 1 is the proof that all of it is gone. */
+  /**
+   * Without cgroups, the end of the namespace's pid 1 is the proof that all of it is gone: the kernel only
+   * lets it become a zombie after every other process of the namespace has been killed and reaped.
+   */
   private async waitNamespaceGone(): Promise<void> {
     const status = this.status;
-    if (!status || this.cgroups) return;
-    for (let i = 0; i < 500 && (await nsInitAlive(status)); i++) await sleep(10);
+    if (!status || this.cgroups || !this.initStart) return;
+    for (let i = 0; i < 500; i++) {
+      const now = await procStat(status.childPid);
+      if (!now || now.start !== this.initStart || now.state === 'Z' || now.state === 'X') return;
+      await sleep(10);
+    }
   }
 
   private result(
@@ -309,6 +319,15 @@ class Run {
 async function nsInitAlive(status: BwrapStatus): Promise<boolean> {
   const link = await readlink(`/proc/${status.childPid}/ns/pid`).catch(() => '');
   return link === `pid:[${status.pidns}]`;
+}
+
+/** State letter and start time (field 22) of a process, or null when it does not exist. */
+async function procStat(pid: number): Promise<{ state: string; start: string } | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (!stat) return null;
+  // Fields after the command name, which is in parentheses and may contain anything.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', start: fields[19] ?? '' };
 }
 
 function memoryMessage(bytes: number): string {

@@ -34,6 +34,8 @@ export interface RunnerDeps {
   git: Omit<GitOptions, 'signal'>;
   sourcePolicy: SourcePolicy;
   limits: BuildpackLimits;
+  /** PEM of extra CAs builds must trust (see loadExtraCaCerts). */
+  extraCaCerts?: string | undefined;
   timeoutMs: number;
   onFinished?: (record: BuildRecord, seconds: number) => void;
   onPhase?: (record: BuildRecord, phase: string, seconds: number) => void;
@@ -118,7 +120,9 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
   });
   try {
     await rm(workDir, { recursive: true, force: true });
-    await mkdir(workDir, { recursive: true, mode: 0o700 });
+    // Searchable parents: the sandbox's unprivileged host id must reach the build folder (itself 0700).
+    await mkdir(deps.workRoot, { recursive: true, mode: 0o711 });
+    await mkdir(workDir, { mode: 0o700 });
     const appDir = path.join(workDir, 'app');
 
     deps.repo.update(id, { phase: 'cloning', message: 'Cloning the source.' });
@@ -153,6 +157,7 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
       previous: previous ? { layout, manifest: previous.manifest, config: previous.config } : undefined,
       cacheDir: path.join(deps.cacheRoot, `tool-${record.tool}`, record.imageName),
       envvars: record.envvars,
+      extraCaCerts: deps.extraCaCerts,
       project: { repository: record.sourceUrl, commit: record.resolvedRef },
       output: { layout, refName: staging },
       limits: deps.limits,

@@ -16,6 +16,7 @@ export async function followBuild(
 ): Promise<Build> {
   const tool = ctx.tool();
   let step = '';
+  const seen = new Set<string>();
   for await (const { line } of ctx
     .api()
     .stream('logs', { params: { toolname: tool, id }, query: { follow: true } })) {
@@ -25,7 +26,9 @@ export async function followBuild(
       step = m[1] as string;
       ctx.out.progress(`» ${step.replace(/^step-/, '')}`);
     }
-    ctx.out.line(ctx.out.opts.verbose ? line : m ? line.slice(m[0].length) : line);
+    const text = m ? line.slice(m[0].length) : line;
+    seen.add(text);
+    ctx.out.line(ctx.out.opts.verbose ? line : text);
   }
   const { build } = await ctx.api().call('get', { params: { toolname: tool, id } });
   if (build.status !== 'BUILD_SUCCESS') ctx.exitCode = EXIT.FAILED;
@@ -34,8 +37,10 @@ export async function followBuild(
     ctx.out.progress(`Build ${id}: ${ctx.out.style(word, statusStyle(word))}`);
     if (build.status === 'BUILD_SUCCESS') ctx.out.info(`Image: ${build.destination_image}`);
     else {
-      if (build.message) ctx.out.progress(build.message);
-      if (build.hint) ctx.out.progress(`hint: ${build.hint}`);
+      // The log usually ends with the failure already; only repeat what it did not say.
+      const first = build.message.split('\n')[0] ?? '';
+      if (first && !seen.has(first)) ctx.out.progress(build.message);
+      if (build.hint && !seen.has(`hint: ${build.hint}`)) ctx.out.progress(`hint: ${build.hint}`);
     }
   }
   return build;
