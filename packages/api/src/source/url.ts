@@ -29,12 +29,13 @@ export function redactUrl(raw: string): string {
 /** Validate a source URL: scheme, form and credentials. Does not look at the network. */
 export function parseSourceUrl(raw: string, policy: SourcePolicy): URL {
   if (raw.length > 2048) throw refuse('The source URL is too long (over 2048 characters).');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u0020\u007f]/.test(raw))
-    throw refuse('The source URL contains spaces or control characters.');
-  if (raw.startsWith('-')) throw refuse('The source URL must not start with "-".');
   if (/^[a-z][a-z0-9+.-]*::/i.test(raw)) {
     throw refuse('git remote-helper URLs (such as ext::) are not accepted.');
+  }
+  if (raw.startsWith('-')) throw refuse('The source URL must not start with "-".');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u0020\u007f]/.test(raw)) {
+    throw refuse('The source URL contains spaces or control characters.');
   }
   let url: URL;
   try {
