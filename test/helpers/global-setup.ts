@@ -3,7 +3,9 @@
 // local run reuses them; CI starts empty and builds them once).
 import { ensureBuilder, ensureStacks, stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout } from '@toolforge/oci';
-import { HARNESS_BUILDER_FILE, TEST_STACK_DIR } from './paths.ts';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURE_BUILDERS_DIR, TEST_STACK_DIR } from './paths.ts';
 
 export default async function setup(): Promise<void> {
   const t0 = Date.now();
@@ -13,5 +15,8 @@ export default async function setup(): Promise<void> {
     );
   await ensureStacks(TEST_STACK_DIR, { progress });
   const layout = await OciLayout.open(stackStorePaths(TEST_STACK_DIR).layout);
-  await ensureBuilder(layout, HARNESS_BUILDER_FILE, progress);
+  // Every test builder under test/fixtures/builders (the spec harness's, and per-language ones).
+  for (const name of readdirSync(FIXTURE_BUILDERS_DIR).sort()) {
+    await ensureBuilder(layout, path.join(FIXTURE_BUILDERS_DIR, name, 'builder.toml'), progress);
+  }
 }

@@ -12,7 +12,9 @@ import {
   layerFromDirectory,
   layerFromEntries,
   type OciLayout,
+  decompress,
   readImage,
+  readTar,
   writeImage,
 } from '@toolforge/oci';
 import { BuildpackDescriptorSchema, escapeId } from '../platform/descriptor.ts';
@@ -58,6 +60,24 @@ function existsDir(dir: string): boolean {
 }
 
 export const builderRepo = (name: string) => `toolforge/${name}-builder`;
+
+/**
+ * The run image's dpkg status, inside the builder: buildpacks that install Debian packages into launch
+ * layers (apt, python, php) resolve against it, so they add exactly what the run image lacks.
+ */
+export const RUN_IMAGE_STATUS = '/cnb/toolforge/run-image-dpkg-status';
+
+async function runImageDpkgStatus(layout: OciLayout, ref: string): Promise<string | undefined> {
+  const image = await readImage(layout, ref);
+  let status: string | undefined;
+  for (const layer of image.manifest.layers) {
+    for await (const entry of readTar(decompress(layout.openBlob(layer.digest)))) {
+      const name = entry.header.name.replace(/^\.?\//, '');
+      if (name === 'var/lib/dpkg/status' && entry.header.type === 'file') status = (await entry.buffer()).toString('utf8');
+    }
+  }
+  return status;
+}
 
 /**
  * Make a builder image: the build image, one layer per buildpack at /cnb/buildpacks/<id>/<version>
@@ -142,8 +162,15 @@ export async function createBuilder(
       })),
     }));
     const own = { uid, gid, mode: 0o755 };
+    const runStatus = await runImageDpkgStatus(layout, opts.runImage);
     const entries: LayerEntry[] = [
       { name: '/cnb', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+      ...(runStatus
+        ? ([
+            { name: '/cnb/toolforge', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+            { name: RUN_IMAGE_STATUS, type: 'file', mode: 0o644, uid: 0, gid: 0, data: runStatus },
+          ] as LayerEntry[])
+        : []),
       { name: '/cnb/order.toml', type: 'file', mode: 0o644, uid: 0, gid: 0, data: toToml({ order }) },
       {
         name: '/cnb/run.toml',
@@ -216,7 +243,7 @@ export async function createBuilder(
             'io.buildpacks.buildpack.order': JSON.stringify(order),
             'io.buildpacks.buildpack.layers': JSON.stringify(layerInfo),
             'io.buildpacks.builder.api': '0.2',
-            [BUILDPACKS_HASH_LABEL]: definitionHash(def, base.descriptor.digest),
+            [BUILDPACKS_HASH_LABEL]: definitionHash(def, `${base.descriptor.digest}+${(await readImage(layout, opts.runImage)).descriptor.digest}`),
           },
         },
         history: [...(base.config.history ?? []), ...history],

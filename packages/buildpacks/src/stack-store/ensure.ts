@@ -109,7 +109,8 @@ export async function ensureBuilder(
   const def = await loadBuilderDefinition(file);
   const build = await readImage(layout, `${STACK_REPOS.build}:latest`);
   const repo = builderRepo(def.name);
-  const want = definitionHash(def, build.descriptor.digest);
+  const run = await readImage(layout, `${STACK_REPOS.run}:latest`);
+  const want = definitionHash(def, `${build.descriptor.digest}+${run.descriptor.digest}`);
   const current = await layout.resolve(`${repo}:latest`);
   let rebuilt = false;
   if (
