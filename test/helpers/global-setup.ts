@@ -1,7 +1,7 @@
 // Global setup for the integration and e2e projects: the Debian stacks, the built-in builders and the
 // spec harness's builder are built once per run (and cached on disk under .tmp/test-stacks, so a second
 // local run reuses them; CI starts empty and builds them once).
-import { ensureBuilder, ensureStacks, stackStorePaths } from '@toolforge/buildpacks';
+import { ensureBuilder, ensureStacks, stackStorePaths, withStackLock } from '@toolforge/buildpacks';
 import { OciLayout } from '@toolforge/oci';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,9 @@ export default async function setup(): Promise<void> {
   await ensureStacks(TEST_STACK_DIR, { progress });
   const layout = await OciLayout.open(stackStorePaths(TEST_STACK_DIR).layout);
   // Every test builder under test/fixtures/builders (the spec harness's, and per-language ones).
-  for (const name of readdirSync(FIXTURE_BUILDERS_DIR).sort()) {
-    await ensureBuilder(layout, path.join(FIXTURE_BUILDERS_DIR, name, 'builder.toml'), progress);
-  }
+  await withStackLock(TEST_STACK_DIR, async () => {
+    for (const name of readdirSync(FIXTURE_BUILDERS_DIR).sort()) {
+      await ensureBuilder(layout, path.join(FIXTURE_BUILDERS_DIR, name, 'builder.toml'), progress);
+    }
+  });
 }

@@ -17,6 +17,6 @@ export type {
 } from './platform/context.ts';
 export { BuildFailure, type FailureReason, type Phase } from './platform/failure.ts';
 export { runLifecycle } from './platform/lifecycle.ts';
-export { type EnsureResult, ensureBuilder, ensureStacks, stackStorePaths } from './stack-store/ensure.ts';
+export { type EnsureResult, ensureBuilder, ensureStacks, stackStorePaths, withStackLock } from './stack-store/ensure.ts';
 export { STACK_REPOS, stackPackages } from './stack-store/stacks.ts';
 export { loadExtraCaCerts } from './platform/ca-certs.ts';

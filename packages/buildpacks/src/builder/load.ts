@@ -32,15 +32,23 @@ export function unpackedRootfs(
   if (!p) {
     p = (async () => {
       if (existsSync(path.join(dest, '.complete'))) return path.join(dest, 'rootfs');
-      const partial = `${dest}.partial`;
-      await rm(partial, { recursive: true, force: true });
-      await unpackImage(layout, ref, path.join(partial, 'rootfs'), {
-        symlinks: 'rootfs',
-        preserveOwnership: process.getuid?.() === 0,
-      });
-      writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
-      await rm(dest, { recursive: true, force: true });
-      await rename(partial, dest);
+      // A private partial folder: another process may unpack the same image at the same time.
+      const partial = `${dest}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      try {
+        await unpackImage(layout, ref, path.join(partial, 'rootfs'), {
+          symlinks: 'rootfs',
+          preserveOwnership: process.getuid?.() === 0,
+        });
+        writeFileSync(path.join(partial, '.complete'), new Date().toISOString());
+        if (!existsSync(path.join(dest, '.complete'))) {
+          await rm(dest, { recursive: true, force: true });
+          await rename(partial, dest).catch((err: NodeJS.ErrnoException) => {
+            if (!existsSync(path.join(dest, '.complete'))) throw err; // someone else won the race: fine
+          });
+        }
+      } finally {
+        await rm(partial, { recursive: true, force: true });
+      }
       return path.join(dest, 'rootfs');
     })().finally(() => unpacking.delete(dest));
     unpacking.set(dest, p);

@@ -43,13 +43,14 @@ export async function ensureStacks(
   dataDir: string,
   opts: { refresh?: boolean; progress?: StackProgress } = {},
 ): Promise<EnsureResult> {
-  // Several processes (a server starting, an admin command, test runs) may ensure the same store at once.
+  return withStackLock(dataDir, () => ensureLocked(dataDir, opts));
+}
+
+/** Several processes (a server starting, an admin command, test runs) may build in the same store at once. */
+export async function withStackLock<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(dataDir, { recursive: true });
   const minutes = 30 * 60_000;
-  return withFileLock(path.join(dataDir, '.stacks.lock'), () => ensureLocked(dataDir, opts), {
-    timeoutMs: minutes,
-    staleMs: minutes,
-  });
+  return withFileLock(path.join(dataDir, '.stacks.lock'), fn, { timeoutMs: minutes, staleMs: minutes });
 }
 
 async function ensureLocked(
