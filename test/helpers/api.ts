@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../packages/api/src/config.ts';
+import type { PinnedDigests } from '../../packages/api/src/engines/port.ts';
 import { createLogger } from '../../packages/api/src/logger.ts';
 import { createService, type Service } from '../../packages/api/src/service.ts';
 import { TEST_STACK_DIR } from './paths.ts';
@@ -22,7 +23,7 @@ export interface TestApi {
 /** The real API (embedded engine) in this process, on 127.0.0.1 with a free port and a fresh data folder. */
 export async function startApi(
   env: Record<string, string> = {},
-  opts: { captureLogs?: boolean } = {},
+  opts: { captureLogs?: boolean; pins?: PinnedDigests } = {},
 ): Promise<TestApi> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tf-api-data-'));
   const config = loadConfig({
@@ -41,7 +42,7 @@ export async function startApi(
     },
   });
   const logger = opts.captureLogs ? createLogger({ LOG_LEVEL: 'trace' }, sink) : createLogger(config);
-  const service = await createService(config, logger);
+  const service = await createService(config, logger, opts.pins ? { pins: opts.pins } : {});
   const address = await service.app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => service.close();
   return {

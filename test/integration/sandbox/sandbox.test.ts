@@ -131,9 +131,13 @@ describe('isolation', () => {
     );
     await seen;
     const { readdir } = await import('node:fs/promises');
-    for (const pid of await readdir('/proc')) {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline === 'sleep\x0031.4159\x00') hostStatus = await readFile(`/proc/${pid}/status`, 'utf8');
+    // "ready" comes just before the exec: look until the sleep shows up.
+    for (let attempt = 0; attempt < 200 && !hostStatus; attempt++) {
+      for (const pid of await readdir('/proc')) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline === 'sleep\x0031.4159\x00') hostStatus = await readFile(`/proc/${pid}/status`, 'utf8');
+      }
+      if (!hostStatus) await new Promise((r) => setTimeout(r, 10));
     }
     controller.abort();
     const { result, stdout } = await running;
