@@ -64,6 +64,8 @@ export async function createService(
   const cacheRoot = path.join(data, 'cache', 'builds');
   const images = new LayoutRegistry({
     root: path.join(data, 'images'),
+    // With a registry configured, image references name it; the layout store stays the local copy.
+    ...(config.TOOLFORGE_REGISTRY_URL ? { host: new URL(config.TOOLFORGE_REGISTRY_URL).host } : {}),
     quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
     extraUsage: async (tool) => du(path.join(cacheRoot, `tool-${tool}`)),
   });
