@@ -81,6 +81,19 @@ export const ConfigSchema = z.object({
   /** Storage quota per tool in MiB (images and build cache); 0 = unlimited. */
   TOOLFORGE_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
 
+  // Cluster engine (Tekton)
+  /** kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+  TOOLFORGE_KUBECONFIG: z.string().optional(),
+  TOOLFORGE_BUILD_NAMESPACE: z.string().min(1).default('image-build'),
+  TOOLFORGE_TEKTON_SERVICE_ACCOUNT: z.string().min(1).default('buildpacks-service-account'),
+  /** Comma-separated public OCI buildpack images added to every group of the builder's order. */
+  TOOLFORGE_EXTRA_BUILDPACKS: z.string().default(''),
+  /** Secret (dockerconfigjson) with push credentials for the lifecycle's registry steps. */
+  TOOLFORGE_REGISTRY_SECRET: z.string().min(1).default('builds-registry-credentials'),
+  /** Keep a build cache image `<image>-cache` next to each image (Toolforge today rebuilds cold). */
+  TOOLFORGE_BUILD_CACHE_IMAGE: z.stringbool().default(true),
+  TOOLFORGE_POD_WAIT_SECONDS: z.coerce.number().int().min(1).default(600),
+
   // Identity
   TOOLFORGE_AUTH: z.enum(['token', 'certificate', 'gateway']).default('token'),
   /** TLS for the API itself (required for certificate auth): PEM files. */
@@ -156,6 +169,9 @@ function crossChecks(c: z.infer<typeof ConfigSchema>): string[] {
   }
   if (c.DEPRECATED_BUILDER && !c.DEPRECATED_VALID_UNTIL) {
     out.push('DEPRECATED_VALID_UNTIL: required when DEPRECATED_BUILDER is set');
+  }
+  if (c.TOOLFORGE_ENGINE === 'tekton' && !c.TOOLFORGE_REGISTRY_URL) {
+    out.push('TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_REGISTRY_URL (where builds push, e.g. https://tools-harbor.wmcloud.org)');
   }
   if (Boolean(c.TOOLFORGE_REGISTRY_USERNAME) !== Boolean(c.TOOLFORGE_REGISTRY_PASSWORD)) {
     out.push('TOOLFORGE_REGISTRY_USERNAME and TOOLFORGE_REGISTRY_PASSWORD: set both or neither');

@@ -1,20 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadExtraCaCerts, stackStorePaths } from '@toolforge/buildpacks';
+import { stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout, RegistryClient } from '@toolforge/oci';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { du } from './du.ts';
-import { LocalEngine } from './engines/local/engine.ts';
+import { createLocalEngine } from './engines/local/factory.ts';
 import { LogHub } from './engines/local/log-hub.ts';
-import { NO_PINS, type PinnedDigests } from './engines/port.ts';
+import { type BuildEngine, NO_PINS, type PinnedDigests } from './engines/port.ts';
+import { createTektonEngine } from './engines/tekton/factory.ts';
 import { certificateAuth, gatewayAuth, tokenAuth } from './http/auth.ts';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.ts';
+import { DistributionRegistry } from './registry/distribution-registry.ts';
 import { LayoutRegistry } from './registry/layout-registry.ts';
+import type { ImageRegistry } from './registry/port.ts';
 import { buildRoutes } from './routes/builds.ts';
+import type { HealthCheck } from './routes/service.ts';
 import { type BuilderPairs, BuildService } from './services/build-service.ts';
 import { BuildsRepo } from './store/builds-repo.ts';
 import { openDatabase } from './store/db.ts';
@@ -22,7 +26,7 @@ import { ToolsRepo } from './store/tools-repo.ts';
 
 export interface Service {
   app: FastifyInstance;
-  engine: LocalEngine;
+  engine: BuildEngine;
   tools: ToolsRepo;
   close(): Promise<void>;
 }
@@ -44,12 +48,18 @@ export function builderPairs(config: Config): BuilderPairs {
   };
 }
 
-/** Wire the embedded service: database, stores, engine, services, routes. `server.ts` only adds listening. */
-export async function createService(
-  config: Config,
-  logger: Logger,
-  opts: { pins?: PinnedDigests } = {},
-): Promise<Service> {
+function registryClient(config: Config): RegistryClient | undefined {
+  if (!config.TOOLFORGE_REGISTRY_URL) return undefined;
+  return new RegistryClient({
+    url: config.TOOLFORGE_REGISTRY_URL,
+    ...(config.TOOLFORGE_REGISTRY_USERNAME
+      ? { credentials: { username: config.TOOLFORGE_REGISTRY_USERNAME, password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '' } }
+      : {}),
+  });
+}
+
+/** The composition root's wiring: database, stores, engine, services, routes. `server.ts` adds listening. */
+export async function createService(config: Config, logger: Logger, opts: { pins?: PinnedDigests } = {}): Promise<Service> {
   const data = config.TOOLFORGE_DATA_DIR;
   // Searchable but not listable: sandboxed buildpacks (an unprivileged host id) must reach their build
   // folder below it; everything secret inside is 0600 or in a 0700 folder.
@@ -58,17 +68,12 @@ export async function createService(
   const db = openDatabase(path.join(data, 'builds.sqlite'));
   const repo = new BuildsRepo(db);
   const tools = new ToolsRepo(db);
-  const hub = new LogHub(repo);
-  const stacks = stackStorePaths(config.TOOLFORGE_STACK_DIR ?? data);
-  const stackLayout = await OciLayout.open(stacks.layout, { create: true });
-  const cacheRoot = path.join(data, 'cache', 'builds');
-  const images = new LayoutRegistry({
-    root: path.join(data, 'images'),
-    // With a registry configured, image references name it; the layout store stays the local copy.
-    ...(config.TOOLFORGE_REGISTRY_URL ? { host: new URL(config.TOOLFORGE_REGISTRY_URL).host } : {}),
-    quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
-    extraUsage: async (tool) => du(path.join(cacheRoot, `tool-${tool}`)),
-  });
+  const metrics = new MetricsRegistry();
+  const started = metrics.register(new Counter('toolforge_builds_started_total', 'Builds started, by engine.'));
+  const finished = metrics.register(new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'));
+  const phaseSeconds = metrics.register(
+    new Histogram('toolforge_build_phase_seconds', 'Duration of build phases (embedded engine).', [1, 5, 15, 30, 60, 120, 300, 600, 1800]),
+  );
   const embedded = config.TOOLFORGE_ENGINE === 'local';
   const sourcePolicy = {
     allowFile: config.TOOLFORGE_ALLOW_FILE_SOURCES ?? embedded,
@@ -79,113 +84,87 @@ export async function createService(
         .filter(Boolean),
     ),
   };
-  const git = { timeoutMs: config.TOOLFORGE_GIT_TIMEOUT_SECONDS * 1000, allowFile: sourcePolicy.allowFile };
+  const push = registryClient(config);
+  const cacheRoot = path.join(data, 'cache', 'builds');
+  const health: HealthCheck[] = [];
+  let registry: ImageRegistry;
+  let engine: BuildEngine;
+  let busy: ((tool: string) => boolean) | undefined;
+  let cleanExtras: ((tool: string) => Promise<string[]>) | undefined;
+  const hub = new LogHub(repo);
 
-  const metrics = new MetricsRegistry();
-  const started = metrics.register(
-    new Counter('toolforge_builds_started_total', 'Builds started, by engine.'),
-  );
-  const finished = metrics.register(
-    new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'),
-  );
-  const phaseSeconds = metrics.register(
-    new Histogram(
-      'toolforge_build_phase_seconds',
-      'Duration of build phases.',
-      [1, 5, 15, 30, 60, 120, 300, 600, 1800],
-    ),
-  );
-
-  const engine = new LocalEngine(
-    repo,
-    hub,
-    {
+  if (embedded) {
+    const stacks = stackStorePaths(config.TOOLFORGE_STACK_DIR ?? data);
+    const stackLayout = await OciLayout.open(stacks.layout, { create: true });
+    const images = new LayoutRegistry({
+      root: path.join(data, 'images'),
+      // With a registry configured, image references name it; the layout store stays the local copy.
+      ...(config.TOOLFORGE_REGISTRY_URL ? { host: new URL(config.TOOLFORGE_REGISTRY_URL).host } : {}),
+      quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
+      extraUsage: async (tool) => du(path.join(cacheRoot, `tool-${tool}`)),
+    });
+    const local = createLocalEngine(config, {
       repo,
-      logs: hub,
-      log: logger.child({ component: 'local-engine' }),
-      workRoot: path.join(data, 'builds'),
-      cacheRoot,
+      hub,
+      logger,
+      images,
+      push,
       stackLayout,
       rootfsCache: stacks.rootfs,
-      images,
-      push: config.TOOLFORGE_REGISTRY_URL
-        ? {
-            client: new RegistryClient({
-              url: config.TOOLFORGE_REGISTRY_URL,
-              ...(config.TOOLFORGE_REGISTRY_USERNAME
-                ? {
-                    credentials: {
-                      username: config.TOOLFORGE_REGISTRY_USERNAME,
-                      password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '',
-                    },
-                  }
-                : {}),
-            }),
-          }
-        : undefined,
-      git,
+      cacheRoot,
       sourcePolicy,
-      limits: {
-        detectTimeoutMs: config.TOOLFORGE_DETECT_TIMEOUT_SECONDS * 1000,
-        memoryBytes: config.TOOLFORGE_BUILD_MEMORY_MB * 2 ** 20,
-        pids: config.TOOLFORGE_BUILD_PIDS,
-        outputBytes: config.TOOLFORGE_BUILD_LOG_MB * 2 ** 20,
-        diskBytes: config.TOOLFORGE_BUILD_DISK_MB * 2 ** 20,
-        tmpBytes: config.TOOLFORGE_BUILD_TMP_MB * 2 ** 20,
-      },
-      timeoutMs: config.TOOLFORGE_BUILD_TIMEOUT_SECONDS * 1000,
-      extraCaCerts: config.TOOLFORGE_BUILD_CA_CERTS ? loadExtraCaCerts(config.TOOLFORGE_BUILD_CA_CERTS) : undefined,
-      onPhase: (_r, phase, seconds) => phaseSeconds.observe({ phase }, seconds),
-    },
-    {
-      perTool: config.TOOLFORGE_MAX_BUILDS_PER_TOOL,
-      global: config.TOOLFORGE_MAX_BUILDS ?? config.TOOLFORGE_CORES,
-      keep: { successful: config.OK_BUILDS_TO_KEEP, failed: config.FAILED_BUILDS_TO_KEEP },
+      onPhase: (phase, seconds) => phaseSeconds.observe({ phase }, seconds),
       onFinished: (r) => finished.inc({ status: r.status }),
-    },
-  );
-  metrics.register(
-    new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [
-      [{}, engine.queueLength()],
-    ]),
-  );
-  metrics.register(
-    new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [[{}, engine.runningCount()]]),
-  );
-  metrics.register(
-    new Gauge('toolforge_log_followers', 'Clients following a build log.').collect(() => [
-      [{}, hub.followers],
-    ]),
-  );
+    });
+    metrics.register(new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [[{}, local.queueLength()]]));
+    metrics.register(new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [[{}, local.runningCount()]]));
+    health.push({
+      name: 'stacks',
+      check: async () =>
+        (await stackLayout.resolve(config.BUILDER)) ? undefined : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
+    });
+    registry = images;
+    engine = local;
+    busy = (tool) => local.busy(tool);
+    cleanExtras = async (tool) => {
+      const dir = path.join(cacheRoot, `tool-${tool}`);
+      if (!existsSync(dir)) return [];
+      await rm(dir, { recursive: true, force: true });
+      return ['Removed the build cache (the next build starts cold).'];
+    };
+    await local.recover();
+  } else {
+    if (!push || !config.TOOLFORGE_REGISTRY_URL) throw new Error('the tekton engine needs TOOLFORGE_REGISTRY_URL');
+    registry = new DistributionRegistry({
+      client: push,
+      host: new URL(config.TOOLFORGE_REGISTRY_URL).host,
+      quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
+    });
+    engine = createTektonEngine(config, registry, logger);
+    health.push({ name: 'registry', check: () => registry.health() });
+  }
+  metrics.register(new Gauge('toolforge_log_followers', 'Clients following a build log (embedded engine).').collect(() => [[{}, hub.followers]]));
+  health.unshift({ name: 'engine', check: () => engine.health() });
 
   const builds = new BuildService({
     engine,
-    onStarted: () => started.inc({ engine: engine.name }),
-    registry: images,
+    registry,
     pins: opts.pins ?? NO_PINS,
     sourcePolicy,
-    git,
+    git: { timeoutMs: config.TOOLFORGE_GIT_TIMEOUT_SECONDS * 1000, allowFile: sourcePolicy.allowFile },
     envvarLimits: {
       maxCount: config.TOOLFORGE_ENVVARS_MAX_COUNT,
       maxValueBytes: config.TOOLFORGE_ENVVARS_MAX_VALUE_BYTES,
       maxTotalBytes: config.TOOLFORGE_ENVVARS_MAX_TOTAL_BYTES,
     },
     builders: () => builderPairs(config),
-    busy: (tool) => engine.busy(tool),
-    cleanExtras: async (tool) => {
-      const dir = path.join(cacheRoot, `tool-${tool}`);
-      if (!existsSync(dir)) return [];
-      await rm(dir, { recursive: true, force: true });
-      return ['Removed the build cache (the next build starts cold).'];
-    },
+    onStarted: () => started.inc({ engine: engine.name }),
+    ...(busy ? { busy } : {}),
+    ...(cleanExtras ? { cleanExtras } : {}),
   });
 
   const authenticate =
-    config.TOOLFORGE_AUTH === 'certificate'
-      ? certificateAuth()
-      : config.TOOLFORGE_AUTH === 'gateway'
-        ? gatewayAuth()
-        : tokenAuth(tools);
+    config.TOOLFORGE_AUTH === 'certificate' ? certificateAuth() : config.TOOLFORGE_AUTH === 'gateway' ? gatewayAuth() : tokenAuth(tools);
   const app = await buildApp({
     config,
     logger,
@@ -195,26 +174,14 @@ export async function createService(
           https: {
             cert: readFileSync(config.TOOLFORGE_TLS_CERT),
             key: readFileSync(config.TOOLFORGE_TLS_KEY),
-            ...(config.TOOLFORGE_TLS_CLIENT_CA
-              ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true }
-              : {}),
+            ...(config.TOOLFORGE_TLS_CLIENT_CA ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true } : {}),
             rejectUnauthorized: config.TOOLFORGE_AUTH === 'certificate',
           },
         }
       : {}),
-    health: [
-      { name: 'engine', check: () => engine.health() },
-      {
-        name: 'stacks',
-        check: async () =>
-          (await stackLayout.resolve(config.BUILDER))
-            ? undefined
-            : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
-      },
-    ],
+    health,
     plugins: [(a) => buildRoutes(a, builds, authenticate)],
   });
-  await engine.recover();
   return {
     app,
     engine,

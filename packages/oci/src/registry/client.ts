@@ -214,6 +214,22 @@ export class RegistryClient {
     }
     return tags;
   }
+
+  /** Repositories of the registry (`/v2/_catalog`, following `Link` pages), optionally only those under a prefix. */
+  async listRepositories(options: { prefix?: string; pageSize?: number } = {}): Promise<string[]> {
+    const repos: string[] = [];
+    let url: URL | undefined = new URL(`/v2/_catalog?n=${options.pageSize ?? 1000}`, this.url);
+    for (let page = 0; url && page < 100_000; page++) {
+      const res = await this.#t.request({ method: 'GET', url, scopes: ['registry:catalog:*'] });
+      const body = JSON.parse(await res.text(MAX_MANIFEST)) as { repositories?: unknown };
+      if (Array.isArray(body.repositories)) {
+        repos.push(...body.repositories.filter((r): r is string => typeof r === 'string' && r.startsWith(options.prefix ?? '')));
+      }
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      url = next ? new URL(next, res.url) : undefined;
+    }
+    return repos;
+  }
 }
 
 function pull(repo: string): string {

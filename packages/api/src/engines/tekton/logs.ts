@@ -1,0 +1,146 @@
+import { PassThrough } from 'node:stream';
+import { Log, type V1Pod } from '@kubernetes/client-node';
+import type { BuildLog } from '../../contract/index.ts';
+import { AppError } from '../../errors.ts';
+import { type Kube, kubeCall, statusCode } from './kube.ts';
+import { waitFor } from './list-watch.ts';
+import { POD_LABEL_PIPELINERUN, TEKTON } from './names.ts';
+
+/** Pod states that mean a container will never start (reported as log lines and failure reasons). */
+const STUCK = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+const line = (container: string, ts: string, text: string): BuildLog => ({ line: `[${container}] ${ts} ${text}` });
+const now = () => new Date().toISOString();
+
+/** Why a pod failed at the pod level (eviction, OOM, image pulls), or undefined. */
+export function podFailure(pod: V1Pod): { reason: string; message: string } | undefined {
+  if (pod.status?.reason === 'Evicted') return { reason: 'Evicted', message: `The build's pod was evicted: ${pod.status.message ?? ''}`.trim() };
+  for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const waiting = c.state?.waiting?.reason;
+    if (waiting && STUCK.has(waiting)) return { reason: waiting, message: `Container ${c.name} cannot start: ${waiting}: ${c.state?.waiting?.message ?? ''}`.trim() };
+    if (c.state?.terminated?.reason === 'OOMKilled') return { reason: 'OOMKilled', message: `Container ${c.name} ran out of memory (OOMKilled).` };
+  }
+  return undefined;
+}
+
+function containerState(pod: V1Pod, name: string) {
+  return pod.status?.containerStatuses?.find((c) => c.name === name)?.state;
+}
+
+interface Options {
+  follow: boolean;
+  signal: AbortSignal;
+  /** How long a follow waits for the run's pod to appear (upstream: 10 minutes). */
+  podWaitMs: number;
+  isFinished: () => Promise<boolean | 'deleted'>;
+}
+
+/**
+ * A PipelineRun's log: its pods' step containers in order, each line `[<container>] <timestamp> <text>`.
+ * With follow: waits for the pod, waits for each container to start (the log endpoint answers 400 until
+ * then), reconnects after a dropped stream from the last timestamp without repeating a line, and reports
+ * containers that can never start, OOM kills and evictions as log lines.
+ */
+export async function* runLogs(kube: Kube, run: string, opts: Options): AsyncGenerator<BuildLog> {
+  const selector = `${POD_LABEL_PIPELINERUN}=${run}`;
+  const listPods = async () => {
+    const list = await kubeCall('list pods', () => kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector: selector }), { idempotent: true });
+    return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
+  };
+  let pods = (await listPods()).items;
+  if (!pods.length && opts.follow) {
+    yield line('step-queue', now(), 'Waiting for the build to start…');
+    const appeared = await waitFor(kube, {
+      path: `/api/v1/namespaces/${kube.namespace}/pods`,
+      list: listPods,
+      labelSelector: selector,
+      signal: opts.signal,
+      timeoutMs: opts.podWaitMs,
+      check: (items) => (items.length ? items : undefined),
+    });
+    pods = (appeared as V1Pod[] | undefined) ?? [];
+    if (!pods.length && !opts.signal.aborted) {
+      const finished = await opts.isFinished();
+      if (finished === 'deleted') throw new AppError('BUILD_NOT_FOUND', `Build '${run}' was deleted while its log was followed.`);
+      if (!finished) throw new AppError('ENGINE_UNAVAILABLE', 'The build did not start within the waiting time; check `toolforge build show`.');
+    }
+  }
+  pods.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+  for (const initial of pods) {
+    const podName = initial.metadata?.name ?? '';
+    const containers = (initial.spec?.containers ?? []).map((c) => c.name).filter((n) => n.startsWith('step-'));
+    for (const container of containers) {
+      if (opts.signal.aborted) return;
+      yield* containerLogs(kube, podName, container, opts);
+    }
+    const pod = await kubeCall('get pod', () => kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }), { idempotent: true }).catch(() => undefined);
+    const failure = pod && podFailure(pod);
+    if (failure) yield line('pod', now(), failure.message);
+  }
+}
+
+async function* containerLogs(kube: Kube, pod: string, container: string, opts: Options): AsyncGenerator<BuildLog> {
+  let since: string | undefined;
+  let seenAtSince = new Set<string>();
+  for (;;) {
+    const out = new PassThrough();
+    let started = false;
+    try {
+      const controller = await new Log(kube.kc).log(kube.namespace, pod, container, out, {
+        follow: opts.follow,
+        timestamps: true,
+        ...(since ? { sinceTime: since } : {}),
+      });
+      opts.signal.addEventListener('abort', () => controller.abort(), { once: true });
+      started = true;
+    } catch (err) {
+      out.destroy();
+      const code = statusCode(err);
+      if (code === 404) return; // the pod or container is gone (deleted, cancelled)
+      if (code !== 400 && code !== 500) throw err;
+    }
+    if (!started) {
+      // The container has not started yet: is it ever going to?
+      if (!opts.follow) return;
+      const p = await kube.core.readNamespacedPod({ name: pod, namespace: kube.namespace }).catch(() => undefined);
+      if (!p) return;
+      const failure = podFailure(p);
+      if (failure) {
+        yield line(container, now(), failure.message);
+        return;
+      }
+      if (await opts.isFinished()) return;
+      await new Promise((r) => setTimeout(r, 1000));
+      if (opts.signal.aborted) return;
+      continue;
+    }
+    let pending = '';
+    const nextSeen = new Set<string>();
+    for await (const chunk of out) {
+      pending += (chunk as Buffer).toString('utf8');
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const raw = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf('\n');
+        const sp = raw.indexOf(' ');
+        const ts = sp > 0 ? raw.slice(0, sp) : now();
+        const text = sp > 0 ? raw.slice(sp + 1) : raw;
+        // After a reconnect from `since`, lines at exactly that timestamp were seen already.
+        if (ts === since && seenAtSince.has(raw)) continue;
+        if (ts !== since) nextSeen.clear();
+        since = ts;
+        nextSeen.add(raw);
+        yield line(container, ts, text);
+      }
+    }
+    seenAtSince = nextSeen;
+    if (!opts.follow || opts.signal.aborted) return;
+    // The stream ended: because the container finished, or because the connection dropped.
+    const p = await kube.core.readNamespacedPod({ name: pod, namespace: kube.namespace }).catch(() => undefined);
+    const state = p && containerState(p, container);
+    if (!p || state?.terminated || (await opts.isFinished())) return;
+  }
+}
+
+export { TEKTON };
