@@ -175,7 +175,9 @@ export async function createService(config: Config, logger: Logger, opts: { pins
             cert: readFileSync(config.TOOLFORGE_TLS_CERT),
             key: readFileSync(config.TOOLFORGE_TLS_KEY),
             ...(config.TOOLFORGE_TLS_CLIENT_CA ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true } : {}),
-            rejectUnauthorized: config.TOOLFORGE_AUTH === 'certificate',
+            // Verified at the HTTP layer instead (socket.authorized): healthz and metrics must answer probes
+            // that present no certificate, while every tool route requires one signed by the client CA.
+            rejectUnauthorized: false,
           },
         }
       : {}),
