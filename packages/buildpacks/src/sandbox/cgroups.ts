@@ -1,5 +1,5 @@
 // Per-run cgroup v1 memory and pids groups: the limits that really hold (rlimits are only a fallback) and
-// the one reliable list of every process of a run, for killing them all.
+// the list of a run's live processes, to sweep after the kill.
 //
 // Layout: <hierarchy mount>/<the service's own cgroup>/<parent>/<pid>-<n> in the memory and pids
 // hierarchies. Nesting under the service's own cgroup keeps whatever limits and accounting its manager

@@ -108,7 +108,8 @@ export async function startNetwork(options: {
   for (const s of [ready, exitEnd]) s.on('error', () => {});
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve()); // never started
   });
   const spawnFailed = once(child, 'error').then(([err]) => err as Error);
 

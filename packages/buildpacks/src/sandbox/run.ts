@@ -116,12 +116,15 @@ class Run {
     for (const t of this.timers) clearTimeout(t);
     await this.disk?.stop();
     await this.killing;
-    // Nothing of the run may outlive this call: empty and remove the groups, stop slirp4netns.
-    const leftover = await this.cgroups?.remove().then(
-      () => null,
-      (err: Error) => err.message,
-    );
-    await this.waitNamespaceGone();
+    // Nothing of the run may outlive this call. A killed process vanishes from cgroup.procs while it still
+    // tears down (frees its memory, unmounts its tmpfs), so the groups being empty is not enough: wait
+    // for the sandbox's pid 1 to be done, then empty and remove the groups, then stop slirp4netns.
+    let leftover = (await this.waitNamespaceGone()) ? null : "the sandbox's pid 1 does not exit";
+    leftover ??=
+      (await this.cgroups?.remove().then(
+        () => null,
+        (err: Error) => err.message,
+      )) ?? null;
     await this.network?.stop();
     if (this.runDir) await rm(this.runDir, { recursive: true, force: true }).catch(() => {});
     if (leftover) return { ...result, outcome: 'sandbox-error', message: `cannot clean up: ${leftover}` };
@@ -269,17 +272,20 @@ class Run {
   }
 
   /**
-   * Without cgroups, the end of the namespace's pid 1 is the proof that all of it is gone: the kernel only
-   * lets it become a zombie after every other process of the namespace has been killed and reaped.
+   * Waits until the sandbox's pid 1 is a zombie or gone: the kernel only lets it get there after every
+   * other process of its pid namespace has been killed and released. (bwrap's monitor may exit before:
+   * it leaves as soon as the command itself has exited.) False if that takes more than 10 s.
    */
-  private async waitNamespaceGone(): Promise<void> {
+  private async waitNamespaceGone(): Promise<boolean> {
     const status = this.status;
-    if (!status || this.cgroups || !this.initStart) return;
-    for (let i = 0; i < 500; i++) {
+    if (!status || !this.initStart) return true;
+    for (let i = 0; i < 1000; i++) {
       const now = await procStat(status.childPid);
-      if (!now || now.start !== this.initStart || now.state === 'Z' || now.state === 'X') return;
+      if (!now || now.start !== this.initStart || now.state === 'Z' || now.state === 'X') return true;
+      if (i === 0) await this.killAll(); // the command exited on its own and left pid 1 behind
       await sleep(10);
     }
+    return false;
   }
 
   private result(
