@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,9 +40,17 @@ describe.runIf(serviceIsRoot())('acquireHostId (as root)', () => {
   });
 });
 
-describe.runIf(!serviceIsRoot())('acquireHostId (not root)', () => {
+describe('acquireHostId (not root)', () => {
   it('is the service user itself', async () => {
-    const lease = await acquireHostId({ lockDir });
-    expect(lease.id).toBe(process.getuid?.());
+    if (!serviceIsRoot()) {
+      const lease = await acquireHostId({ lockDir });
+      expect(lease.id).toBe(process.getuid?.());
+      return;
+    }
+    // As root (CI), check the non-root path in a child process that drops to nobody.
+    const module = new URL('./host-identity.ts', import.meta.url).pathname;
+    const script = `import(${JSON.stringify(module)}).then(async (m) => { const l = await m.acquireHostId(); console.log(l.id, process.getuid()); })`;
+    const { stdout } = await promisify(execFile)('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]);
+    expect(stdout.trim()).toBe('65534 65534');
   });
 });
