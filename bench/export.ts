@@ -21,7 +21,9 @@ const stacks = stackStorePaths(TEST_STACK_DIR);
 const builder = await loadBuilder(await OciLayout.open(stacks.layout), BUILDER, stacks.rootfs);
 const tree = path.join(builder.rootfs, 'usr');
 const bytes = Number(execFileSync('du', ['-sb', tree], { encoding: 'utf8' }).split('\t')[0]);
-const files = Number(execFileSync('sh', ['-c', `find '${tree}' -type f | wc -l`], { encoding: 'utf8' }).trim());
+const files = Number(
+  execFileSync('sh', ['-c', `find '${tree}' -type f | wc -l`], { encoding: 'utf8' }).trim(),
+);
 
 const ours: number[] = [];
 const baseline: number[] = [];

@@ -42,6 +42,9 @@ export function writeSection(name: string, markdown: string): void {
   const block = `${start}\n${markdown.trim()}\n${end}`;
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
-  doc = i >= 0 && j > i ? `${doc.slice(0, i)}${block}${doc.slice(j + end.length)}` : `${doc.trimEnd()}\n\n${block}\n`;
+  doc =
+    i >= 0 && j > i
+      ? `${doc.slice(0, i)}${block}${doc.slice(j + end.length)}`
+      : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(PERF_DOC, doc);
 }

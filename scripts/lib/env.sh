@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every project script: puts the project's Node.js 24 first on PATH.
 # Why: the system Node on Debian 12 machines of this kind is 20 (end of life); we never use it.
 TF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -18,7 +18,9 @@ async function api(env: Record<string, string> = {}) {
 }
 
 async function getBuild(a: TestApi, token: string, id: string) {
-  const res = await fetch(`${a.url}/v1/tool/alpha/builds/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`${a.url}/v1/tool/alpha/builds/${id}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -54,7 +56,11 @@ describe('queue and cancel', () => {
       await until('the first build to run its buildpack', async () => (sleeping() ? true : undefined));
       const second = await startDetached(env, quick().url);
       const queued = await getBuild(a, token, second);
-      expect(queued.body.build).toMatchObject({ status: 'BUILD_PENDING', queue_position: 1, phase: 'queued' });
+      expect(queued.body.build).toMatchObject({
+        status: 'BUILD_PENDING',
+        queue_position: 1,
+        phase: 'queued',
+      });
       expect((await cli(['build', 'show', second], env)).stdout).toContain('Queue position: 1');
 
       const cancel = await cli(['build', 'cancel', first, '-y'], env);
@@ -163,11 +169,16 @@ describe('delete and retention', () => {
       const repo = quick();
       for (let i = 0; i < 2; i++) expect((await cli(['build', 'start', repo.url], env)).code).toBe(0);
       const broken = makeRepo({ 'misbehave.txt': 'exit-7' });
-      for (let i = 0; i < 2; i++) expect((await cli(['build', 'start', broken.url, '-i', 'broken'], env)).code).toBe(1);
+      for (let i = 0; i < 2; i++)
+        expect((await cli(['build', 'start', broken.url, '-i', 'broken'], env)).code).toBe(1);
       for (let i = 0; i < 2; i++) expect((await cli(['build', 'start', broken.url], env)).code).toBe(1);
       const { builds } = JSON.parse((await cli(['build', 'list', '--json'], env)).stdout);
       const summary = builds.map((b: any) => `${b.parameters.image_name}:${b.status}`).sort();
-      expect(summary).toEqual(['broken:BUILD_FAILURE', 'tool-alpha:BUILD_FAILURE', 'tool-alpha:BUILD_SUCCESS']);
+      expect(summary).toEqual([
+        'broken:BUILD_FAILURE',
+        'tool-alpha:BUILD_FAILURE',
+        'tool-alpha:BUILD_SUCCESS',
+      ]);
     } finally {
       await a.close();
     }

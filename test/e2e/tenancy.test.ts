@@ -21,14 +21,21 @@ describe('isolation between tools', () => {
     a = await startApi({ BUILDER: HARNESS_BUILDER });
     alpha = a.token('alpha');
     beta = a.token('beta');
-    const r = await cli(['build', 'start', quick().url, '--json'], { TOOLFORGE_API_URL: a.url, TOOLFORGE_TOOL: 'alpha', TOOLFORGE_TOKEN: alpha });
+    const r = await cli(['build', 'start', quick().url, '--json'], {
+      TOOLFORGE_API_URL: a.url,
+      TOOLFORGE_TOOL: 'alpha',
+      TOOLFORGE_TOKEN: alpha,
+    });
     expect(r.code, r.stderr).toBe(0);
     id = JSON.parse(r.stdout).new_build.name;
   });
   afterAll(() => a.close());
 
   const ask = async (token: string, method: string, suffix: string) => {
-    const res = await fetch(`${a.url}/v1/tool/beta/builds${suffix}`, { method, headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${a.url}/v1/tool/beta/builds${suffix}`, {
+      method,
+      headers: { authorization: `Bearer ${token}` },
+    });
     return { status: res.status, body: await res.text() };
   };
 
@@ -38,14 +45,17 @@ describe('isolation between tools', () => {
     ['GET', '/logs?follow=true'],
     ['PUT', '/cancel'],
     ['DELETE', ''],
-  ])('%s <build>%s: another tool’s build answers exactly like an id that never existed', async (method, suffix) => {
-    const never = 'alpha-buildpacks-pipelinerun-zzzzz';
-    const theirs = await ask(beta, method, `/${id}${suffix}`);
-    const missing = await ask(beta, method, `/${never}${suffix}`);
-    expect(theirs.status).toBe(404);
-    expect(theirs.status).toBe(missing.status);
-    expect(theirs.body.replaceAll(id, 'ID')).toBe(missing.body.replaceAll(never, 'ID'));
-  });
+  ])(
+    '%s <build>%s: another tool’s build answers exactly like an id that never existed',
+    async (method, suffix) => {
+      const never = 'alpha-buildpacks-pipelinerun-zzzzz';
+      const theirs = await ask(beta, method, `/${id}${suffix}`);
+      const missing = await ask(beta, method, `/${never}${suffix}`);
+      expect(theirs.status).toBe(404);
+      expect(theirs.status).toBe(missing.status);
+      expect(theirs.body.replaceAll(id, 'ID')).toBe(missing.body.replaceAll(never, 'ID'));
+    },
+  );
 
   it('lists, quota and clean only ever see the caller’s own builds and images', async () => {
     const betaEnv = { TOOLFORGE_API_URL: a.url, TOOLFORGE_TOOL: 'beta', TOOLFORGE_TOKEN: beta };
@@ -56,29 +66,44 @@ describe('isolation between tools', () => {
     expect(clean.code).toBe(0);
     expect(clean.stderr).toContain('Nothing to clean up.');
     // alpha's build and image are untouched
-    const res = await fetch(`${a.url}/v1/tool/alpha/builds/${id}`, { headers: { authorization: `Bearer ${alpha}` } });
+    const res = await fetch(`${a.url}/v1/tool/alpha/builds/${id}`, {
+      headers: { authorization: `Bearer ${alpha}` },
+    });
     expect(((await res.json()) as any).build.status).toBe('BUILD_SUCCESS');
-    execFileSync('skopeo', ['inspect', `oci:${a.dataDir}/images/tool-alpha:tool-alpha:latest`], { stdio: 'ignore' });
+    execFileSync('skopeo', ['inspect', `oci:${a.dataDir}/images/tool-alpha:tool-alpha:latest`], {
+      stdio: 'ignore',
+    });
   });
 });
 
 describe('clean and quota', () => {
   it('clean removes the images except those running workloads pin, and says what it did; quota warns above 90 %', async () => {
     let pinned = '';
-    const a = await startApi({ BUILDER: HARNESS_BUILDER, TOOLFORGE_QUOTA_MB: '1' }, { pins: { pinned: async () => new Set([pinned]) } });
+    const a = await startApi(
+      { BUILDER: HARNESS_BUILDER, TOOLFORGE_QUOTA_MB: '1' },
+      { pins: { pinned: async () => new Set([pinned]) } },
+    );
     try {
       const env = { TOOLFORGE_API_URL: a.url, TOOLFORGE_TOOL: 'alpha', TOOLFORGE_TOKEN: a.token('alpha') };
       expect((await cli(['build', 'start', quick().url], env)).code).toBe(0);
       const second = await cli(['build', 'start', quick().url, '-i', 'other'], env);
       expect(second.stderr).toMatch(/Warning: Tool alpha has used up \d+% of it's alloted quota/);
       const quota = await cli(['build', 'quota'], env);
-      expect(quota.stdout).toMatch(/Registry\n=+\nStorage\n-+\nLimit\s+Used\s+Available\s+Capacity\n1\.00Mi\s+\S+Mi\s+0B\s+\d+%/);
+      expect(quota.stdout).toMatch(
+        /Registry\n=+\nStorage\n-+\nLimit\s+Used\s+Available\s+Capacity\n1\.00Mi\s+\S+Mi\s+0B\s+\d+%/,
+      );
       const { builds } = JSON.parse((await cli(['build', 'list', '--json'], env)).stdout);
       pinned = builds.find((b: any) => b.parameters.image_name === 'other').destination_image.split('@')[1];
       const clean = await cli(['build', 'clean', '-y', '--json'], env);
       const report = JSON.parse(clean.stdout);
-      expect(report.images.filter((i: any) => i.action === 'kept').map((i: any) => i.digest)).toContain(pinned);
-      expect(report.images.some((i: any) => i.action === 'removed' && i.image.startsWith('tool-alpha/tool-alpha:'))).toBe(true);
+      expect(report.images.filter((i: any) => i.action === 'kept').map((i: any) => i.digest)).toContain(
+        pinned,
+      );
+      expect(
+        report.images.some(
+          (i: any) => i.action === 'removed' && i.image.startsWith('tool-alpha/tool-alpha:'),
+        ),
+      ).toBe(true);
       expect(report.freed_bytes).toBeGreaterThan(0);
       expect(report.messages.info.join('\n')).toContain('used by a running webservice or job');
       const text = await cli(['build', 'clean', '-y'], env);
@@ -94,11 +119,50 @@ describe('mutual TLS', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-tls-'));
     const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     const ca = (name: string) => {
-      ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`);
+      ossl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+      );
     };
     const cert = (name: string, cn: string, signer: string, ext?: string) => {
-      ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-      const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2'];
+      ossl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${cn}`,
+      );
+      const args = [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${signer}.crt`,
+        '-CAkey',
+        `${signer}.key`,
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+      ];
       if (ext) {
         writeFileSync(path.join(dir, `${name}.ext`), ext);
         args.push('-extfile', `${name}.ext`);
@@ -118,14 +182,30 @@ describe('mutual TLS', () => {
     });
     try {
       expect(a.url).toMatch(/^https:/);
-      const base = { TOOLFORGE_API_URL: a.url, TOOLFORGE_TOOL: 'alpha', TOOLFORGE_CA: path.join(dir, 'ca.crt') };
-      const good = await cli(['build', 'list'], { ...base, TOOLFORGE_CERT: path.join(dir, 'alpha.crt'), TOOLFORGE_KEY: path.join(dir, 'alpha.key') });
+      const base = {
+        TOOLFORGE_API_URL: a.url,
+        TOOLFORGE_TOOL: 'alpha',
+        TOOLFORGE_CA: path.join(dir, 'ca.crt'),
+      };
+      const good = await cli(['build', 'list'], {
+        ...base,
+        TOOLFORGE_CERT: path.join(dir, 'alpha.crt'),
+        TOOLFORGE_KEY: path.join(dir, 'alpha.key'),
+      });
       expect(good.code, good.stderr).toBe(0);
       expect(good.stdout).toContain('No builds found');
-      const other = await cli(['build', 'list', '--tool', 'beta'], { ...base, TOOLFORGE_CERT: path.join(dir, 'alpha.crt'), TOOLFORGE_KEY: path.join(dir, 'alpha.key') });
+      const other = await cli(['build', 'list', '--tool', 'beta'], {
+        ...base,
+        TOOLFORGE_CERT: path.join(dir, 'alpha.crt'),
+        TOOLFORGE_KEY: path.join(dir, 'alpha.key'),
+      });
       expect(other.code).toBe(1);
       expect(other.stderr).toContain("You are authenticated as tool 'alpha', not 'beta'");
-      const evil = await cli(['build', 'list'], { ...base, TOOLFORGE_CERT: path.join(dir, 'mallory.crt'), TOOLFORGE_KEY: path.join(dir, 'mallory.key') });
+      const evil = await cli(['build', 'list'], {
+        ...base,
+        TOOLFORGE_CERT: path.join(dir, 'mallory.crt'),
+        TOOLFORGE_KEY: path.join(dir, 'mallory.key'),
+      });
       expect(evil.code).toBe(1);
       expect(evil.stdout).not.toContain('No builds found');
       const none = await cli(['build', 'list'], base);
@@ -144,10 +224,16 @@ describe('pushing built images to a registry', () => {
       const env = { TOOLFORGE_API_URL: a.url, TOOLFORGE_TOOL: 'alpha', TOOLFORGE_TOKEN: a.token('alpha') };
       expect((await cli(['build', 'start', quick().url], env)).code).toBe(0);
       const { build } = JSON.parse((await cli(['build', 'show', '--json'], env)).stdout);
-      expect(build.destination_image).toMatch(new RegExp(`^${registry.host}/tool-alpha/tool-alpha:latest@sha256:`));
+      expect(build.destination_image).toMatch(
+        new RegExp(`^${registry.host}/tool-alpha/tool-alpha:latest@sha256:`),
+      );
       const digest = build.destination_image.split('@')[1];
       const inspected = JSON.parse(
-        execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.host}/tool-alpha/tool-alpha:latest`], { encoding: 'utf8' }),
+        execFileSync(
+          'skopeo',
+          ['inspect', '--tls-verify=false', `docker://${registry.host}/tool-alpha/tool-alpha:latest`],
+          { encoding: 'utf8' },
+        ),
       );
       expect(inspected.Digest).toBe(digest);
     } finally {

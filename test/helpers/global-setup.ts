@@ -1,10 +1,11 @@
 // Global setup for the integration and e2e projects: the Debian stacks, the built-in builders and the
 // spec harness's builder are built once per run (and cached on disk under .tmp/test-stacks, so a second
 // local run reuses them; CI starts empty and builds them once).
-import { ensureBuilder, ensureStacks, stackStorePaths, withStackLock } from '@toolforge/buildpacks';
-import { OciLayout } from '@toolforge/oci';
+
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ensureBuilder, ensureStacks, stackStorePaths, withStackLock } from '@toolforge/buildpacks';
+import { OciLayout } from '@toolforge/oci';
 import { FIXTURE_BUILDERS_DIR, TEST_STACK_DIR } from './paths.ts';
 
 export default async function setup(): Promise<void> {

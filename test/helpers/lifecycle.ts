@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BuildFailure,
-  loadExtraCaCerts,
   type BuildpackLimits,
   type BuildResult,
   loadBuilder,
+  loadExtraCaCerts,
   loadRunImage,
   runLifecycle,
   stackStorePaths,

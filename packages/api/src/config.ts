@@ -171,7 +171,9 @@ function crossChecks(c: z.infer<typeof ConfigSchema>): string[] {
     out.push('DEPRECATED_VALID_UNTIL: required when DEPRECATED_BUILDER is set');
   }
   if (c.TOOLFORGE_ENGINE === 'tekton' && !c.TOOLFORGE_REGISTRY_URL) {
-    out.push('TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_REGISTRY_URL (where builds push, e.g. https://tools-harbor.wmcloud.org)');
+    out.push(
+      'TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_REGISTRY_URL (where builds push, e.g. https://tools-harbor.wmcloud.org)',
+    );
   }
   if (Boolean(c.TOOLFORGE_REGISTRY_USERNAME) !== Boolean(c.TOOLFORGE_REGISTRY_PASSWORD)) {
     out.push('TOOLFORGE_REGISTRY_USERNAME and TOOLFORGE_REGISTRY_PASSWORD: set both or neither');

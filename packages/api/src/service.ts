@@ -53,13 +53,22 @@ function registryClient(config: Config): RegistryClient | undefined {
   return new RegistryClient({
     url: config.TOOLFORGE_REGISTRY_URL,
     ...(config.TOOLFORGE_REGISTRY_USERNAME
-      ? { credentials: { username: config.TOOLFORGE_REGISTRY_USERNAME, password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '' } }
+      ? {
+          credentials: {
+            username: config.TOOLFORGE_REGISTRY_USERNAME,
+            password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '',
+          },
+        }
       : {}),
   });
 }
 
 /** The composition root's wiring: database, stores, engine, services, routes. `server.ts` adds listening. */
-export async function createService(config: Config, logger: Logger, opts: { pins?: PinnedDigests } = {}): Promise<Service> {
+export async function createService(
+  config: Config,
+  logger: Logger,
+  opts: { pins?: PinnedDigests } = {},
+): Promise<Service> {
   const data = config.TOOLFORGE_DATA_DIR;
   // Searchable but not listable: sandboxed buildpacks (an unprivileged host id) must reach their build
   // folder below it; everything secret inside is 0600 or in a 0700 folder.
@@ -69,10 +78,18 @@ export async function createService(config: Config, logger: Logger, opts: { pins
   const repo = new BuildsRepo(db);
   const tools = new ToolsRepo(db);
   const metrics = new MetricsRegistry();
-  const started = metrics.register(new Counter('toolforge_builds_started_total', 'Builds started, by engine.'));
-  const finished = metrics.register(new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'));
+  const started = metrics.register(
+    new Counter('toolforge_builds_started_total', 'Builds started, by engine.'),
+  );
+  const finished = metrics.register(
+    new Counter('toolforge_builds_finished_total', 'Builds finished, by status.'),
+  );
   const phaseSeconds = metrics.register(
-    new Histogram('toolforge_build_phase_seconds', 'Duration of build phases (embedded engine).', [1, 5, 15, 30, 60, 120, 300, 600, 1800]),
+    new Histogram(
+      'toolforge_build_phase_seconds',
+      'Duration of build phases (embedded engine).',
+      [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+    ),
   );
   const embedded = config.TOOLFORGE_ENGINE === 'local';
   const sourcePolicy = {
@@ -116,12 +133,22 @@ export async function createService(config: Config, logger: Logger, opts: { pins
       onPhase: (phase, seconds) => phaseSeconds.observe({ phase }, seconds),
       onFinished: (r) => finished.inc({ status: r.status }),
     });
-    metrics.register(new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [[{}, local.queueLength()]]));
-    metrics.register(new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [[{}, local.runningCount()]]));
+    metrics.register(
+      new Gauge('toolforge_build_queue_length', 'Builds waiting for a slot.').collect(() => [
+        [{}, local.queueLength()],
+      ]),
+    );
+    metrics.register(
+      new Gauge('toolforge_builds_running', 'Builds running now.').collect(() => [
+        [{}, local.runningCount()],
+      ]),
+    );
     health.push({
       name: 'stacks',
       check: async () =>
-        (await stackLayout.resolve(config.BUILDER)) ? undefined : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
+        (await stackLayout.resolve(config.BUILDER))
+          ? undefined
+          : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
     });
     registry = images;
     engine = local;
@@ -134,7 +161,8 @@ export async function createService(config: Config, logger: Logger, opts: { pins
     };
     await local.recover();
   } else {
-    if (!push || !config.TOOLFORGE_REGISTRY_URL) throw new Error('the tekton engine needs TOOLFORGE_REGISTRY_URL');
+    if (!push || !config.TOOLFORGE_REGISTRY_URL)
+      throw new Error('the tekton engine needs TOOLFORGE_REGISTRY_URL');
     registry = new DistributionRegistry({
       client: push,
       host: new URL(config.TOOLFORGE_REGISTRY_URL).host,
@@ -143,7 +171,11 @@ export async function createService(config: Config, logger: Logger, opts: { pins
     engine = createTektonEngine(config, registry, logger);
     health.push({ name: 'registry', check: () => registry.health() });
   }
-  metrics.register(new Gauge('toolforge_log_followers', 'Clients following a build log (embedded engine).').collect(() => [[{}, hub.followers]]));
+  metrics.register(
+    new Gauge('toolforge_log_followers', 'Clients following a build log (embedded engine).').collect(() => [
+      [{}, hub.followers],
+    ]),
+  );
   health.unshift({ name: 'engine', check: () => engine.health() });
 
   const builds = new BuildService({
@@ -164,7 +196,11 @@ export async function createService(config: Config, logger: Logger, opts: { pins
   });
 
   const authenticate =
-    config.TOOLFORGE_AUTH === 'certificate' ? certificateAuth() : config.TOOLFORGE_AUTH === 'gateway' ? gatewayAuth() : tokenAuth(tools);
+    config.TOOLFORGE_AUTH === 'certificate'
+      ? certificateAuth()
+      : config.TOOLFORGE_AUTH === 'gateway'
+        ? gatewayAuth()
+        : tokenAuth(tools);
   const app = await buildApp({
     config,
     logger,
@@ -174,7 +210,9 @@ export async function createService(config: Config, logger: Logger, opts: { pins
           https: {
             cert: readFileSync(config.TOOLFORGE_TLS_CERT),
             key: readFileSync(config.TOOLFORGE_TLS_KEY),
-            ...(config.TOOLFORGE_TLS_CLIENT_CA ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true } : {}),
+            ...(config.TOOLFORGE_TLS_CLIENT_CA
+              ? { ca: readFileSync(config.TOOLFORGE_TLS_CLIENT_CA), requestCert: true }
+              : {}),
             // Verified at the HTTP layer instead (socket.authorized): healthz and metrics must answer probes
             // that present no certificate, while every tool route requires one signed by the client CA.
             rejectUnauthorized: false,

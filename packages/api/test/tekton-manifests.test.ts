@@ -22,13 +22,20 @@ function docs(dir: string): { file: string; doc: any }[] {
 }
 
 const Described = z.object({ name: z.string().min(1), description: z.string().min(10) });
-const Param = Described.extend({ type: z.enum(['string', 'array', 'object']).default('string'), default: z.unknown().optional() });
+const Param = Described.extend({
+  type: z.enum(['string', 'array', 'object']).default('string'),
+  default: z.unknown().optional(),
+});
 const TektonSpec = z.object({
   params: z.array(Param),
   workspaces: z.array(Described.extend({ optional: z.boolean().optional() })),
   results: z.array(Described),
 });
-const KubeObject = z.object({ apiVersion: z.string().min(1), kind: z.string().min(1), metadata: z.object({ name: z.string().min(1) }) });
+const KubeObject = z.object({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.object({ name: z.string().min(1) }),
+});
 const Kustomization = z.object({ resources: z.array(z.string()) });
 
 const tekton = docs('tekton');
@@ -36,22 +43,27 @@ const pipeline = tekton.find((d) => d.doc.kind === 'Pipeline')?.doc;
 const task = tekton.find((d) => d.doc.kind === 'Task')?.doc;
 
 describe('manifests', () => {
-  it.each([...docs('tekton'), ...docs('deploy')].map((d) => [d.file, d.doc.kind, d.doc] as const))('%s (%s) has a valid shape', (_f, kind, doc) => {
-    if (kind === 'Kustomization' || doc.apiVersion?.startsWith('kustomize')) {
-      Kustomization.parse(doc);
-      return;
-    }
-    KubeObject.parse(doc);
-    if (kind === 'Pipeline' || kind === 'Task') {
-      expect(doc.apiVersion).toBe('tekton.dev/v1');
-      TektonSpec.parse(doc.spec);
-    }
-  });
+  it.each([...docs('tekton'), ...docs('deploy')].map((d) => [d.file, d.doc.kind, d.doc] as const))(
+    '%s (%s) has a valid shape',
+    (_f, kind, doc) => {
+      if (kind === 'Kustomization' || doc.apiVersion?.startsWith('kustomize')) {
+        Kustomization.parse(doc);
+        return;
+      }
+      KubeObject.parse(doc);
+      if (kind === 'Pipeline' || kind === 'Task') {
+        expect(doc.apiVersion).toBe('tekton.dev/v1');
+        TektonSpec.parse(doc.spec);
+      }
+    },
+  );
 
   it.each(['tekton', 'deploy'])('%s/kustomization.yaml lists files that exist, and every manifest', (dir) => {
     const k = Kustomization.parse(docs(dir).find((d) => d.file.endsWith('kustomization.yaml'))?.doc);
     for (const r of k.resources) expect(existsSync(path.join(ROOT, dir, r)), r).toBe(true);
-    const manifests = readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    const manifests = readdirSync(path.join(ROOT, dir)).filter(
+      (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
+    );
     expect(k.resources.sort()).toEqual(manifests.sort());
   });
 });
@@ -60,7 +72,13 @@ describe('what the engine sends fits the Pipeline', () => {
   const run = toPipelineRun(
     {
       tool: 'mytool',
-      params: { source_url: 'https://example.org/x.git', ref: 'main', envvars: { API_KEY: 'x' }, use_latest_versions: false, use_deprecated_versions: false },
+      params: {
+        source_url: 'https://example.org/x.git',
+        ref: 'main',
+        envvars: { API_KEY: 'x' },
+        use_latest_versions: false,
+        use_deprecated_versions: false,
+      },
       imageName: 'web',
       resolvedRef: 'a'.repeat(40),
       builderImage: 'registry/builder:1',
@@ -94,7 +112,8 @@ describe('what the engine sends fits the Pipeline', () => {
       expect(Array.isArray(p.value) ? 'array' : 'string', p.name).toBe(declared.get(p.name).type ?? 'string');
     }
     const sent = new Set(run.spec.params.map((p: any) => p.name));
-    for (const p of pipeline.spec.params) if (p.default === undefined) expect(sent.has(p.name), p.name).toBe(true);
+    for (const p of pipeline.spec.params)
+      if (p.default === undefined) expect(sent.has(p.name), p.name).toBe(true);
     expect([...sent].sort()).toEqual(Object.values(PARAMS).sort());
   });
 
@@ -112,7 +131,9 @@ describe('what the engine sends fits the Pipeline', () => {
   });
 
   it('registry credentials are mounted only into the lifecycle steps that talk to the registry', () => {
-    const withCreds = task.spec.steps.filter((s: any) => (s.volumeMounts ?? []).some((m: any) => m.name === 'registry-credentials')).map((s: any) => s.name);
+    const withCreds = task.spec.steps
+      .filter((s: any) => (s.volumeMounts ?? []).some((m: any) => m.name === 'registry-credentials'))
+      .map((s: any) => s.name);
     expect(withCreds).toEqual(['analyze', 'restore', 'export']);
     for (const s of task.spec.steps) {
       if (s.name === 'detect' || s.name === 'build') {
@@ -130,6 +151,7 @@ describe('what the engine sends fits the Pipeline', () => {
 it('tekton/README.md documents every param, result and workspace', () => {
   const readme = readFileSync(path.join(ROOT, 'tekton/README.md'), 'utf8');
   for (const doc of [pipeline, task]) {
-    for (const x of [...doc.spec.params, ...doc.spec.results, ...doc.spec.workspaces]) expect(readme, x.name).toContain(`\`${x.name}\``);
+    for (const x of [...doc.spec.params, ...doc.spec.results, ...doc.spec.workspaces])
+      expect(readme, x.name).toContain(`\`${x.name}\``);
   }
 });

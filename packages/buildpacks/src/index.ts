@@ -6,6 +6,8 @@ export {
   loadBuilderDefinition,
 } from './builder/definition.ts';
 export { loadBuilder, loadRunImage, unpackedRootfs } from './builder/load.ts';
+export { packageBuildpack } from './builder/package.ts';
+export { loadExtraCaCerts } from './platform/ca-certs.ts';
 export type {
   BuildEvents,
   Builder,
@@ -17,6 +19,11 @@ export type {
 } from './platform/context.ts';
 export { BuildFailure, type FailureReason, type Phase } from './platform/failure.ts';
 export { runLifecycle } from './platform/lifecycle.ts';
-export { type EnsureResult, ensureBuilder, ensureStacks, stackStorePaths, withStackLock } from './stack-store/ensure.ts';
+export {
+  type EnsureResult,
+  ensureBuilder,
+  ensureStacks,
+  stackStorePaths,
+  withStackLock,
+} from './stack-store/ensure.ts';
 export { STACK_REPOS, stackPackages } from './stack-store/stacks.ts';
-export { loadExtraCaCerts } from './platform/ca-certs.ts';

@@ -4,6 +4,7 @@ export { type PullImageOptions, type PushImageOptions, pullImage, pushImage } fr
 export { decompress } from './decompress.ts';
 export { assertDigest, chainId, Digester, digestFile, digestHex, isDigest, sha256 } from './digest.ts';
 export { DigestMismatchError, OciFormatError, UnsafeArchiveError, type UnsafeReason } from './errors.ts';
+export { type LockOptions, withFileLock } from './file-lock.ts';
 export {
   DEFAULT_PLATFORM,
   type ImageLayer,
@@ -86,4 +87,3 @@ export {
   type UnpackStats,
   unpackLayer,
 } from './unpack.ts';
-export { type LockOptions, withFileLock } from './file-lock.ts';

@@ -133,7 +133,13 @@ export async function layerFromDirectory(
     const owner = { uid: options.uid, gid: options.gid, mtime, preserve: options.preserveOwnership === true };
     if (prefix !== '') {
       const own = owner.preserve ? { uid: rootStat.uid, gid: rootStat.gid } : {};
-      await tar.add({ ...owner, ...own, name: `${prefix}/`, type: 'directory', mode: rootStat.mode & 0o7777 });
+      await tar.add({
+        ...owner,
+        ...own,
+        name: `${prefix}/`,
+        type: 'directory',
+        mode: rootStat.mode & 0o7777,
+      });
     }
     await walk(tar, options.root, prefix, '', owner, options.exclude);
   });
@@ -157,7 +163,13 @@ async function walk(
     if (st.isSocket() || exclude?.(relPath, st)) continue;
     const entryName = prefix === '' ? relPath : `${prefix}/${relPath}`;
     const ids = owner.preserve ? { uid: st.uid, gid: st.gid } : { uid: owner.uid, gid: owner.gid };
-    const header: TarWriteHeader = { ...ids, mtime: owner.mtime, name: entryName, type: 'file', mode: st.mode & 0o7777 };
+    const header: TarWriteHeader = {
+      ...ids,
+      mtime: owner.mtime,
+      name: entryName,
+      type: 'file',
+      mode: st.mode & 0o7777,
+    };
     if (st.isDirectory()) {
       await tar.add({ ...header, name: `${entryName}/`, type: 'directory' });
       await walk(tar, path, prefix, relPath, owner, exclude);

@@ -15,13 +15,20 @@ describe('Node.js + Python in one image', () => {
 
   it('detects nodejs, python and procfile together', () => {
     expect(build.failure, build.failure?.message).toBeUndefined();
-    expect(build.result?.group.map((g) => g.id)).toEqual(['toolforge/nodejs', 'toolforge/python', 'toolforge/procfile']);
+    expect(build.result?.group.map((g) => g.id)).toEqual([
+      'toolforge/nodejs',
+      'toolforge/python',
+      'toolforge/procfile',
+    ]);
     expect(build.logs.map((l) => l.text)).toContain('front-end assets written to static/');
   });
 
   it('serves the Node-built assets from Python, with both runtimes in the image', async () => {
     const port = await freePort();
-    const run = await runImage(build.layout, build.ref, { env: { PORT: '8000' }, publish: { hostPort: port, guestPort: 8000 } });
+    const run = await runImage(build.layout, build.ref, {
+      env: { PORT: '8000' },
+      publish: { hostPort: port, guestPort: 8000 },
+    });
     try {
       const page = await waitForHttp(`http://127.0.0.1:${port}/`);
       expect(await page.text()).toContain('assets built by Node.js 24');
@@ -31,7 +38,9 @@ describe('Node.js + Python in one image', () => {
       run.stop();
       await run.result;
     }
-    const node = await runImage(build.layout, build.ref, { entrypoint: ['launcher', 'node --version && python --version'] });
+    const node = await runImage(build.layout, build.ref, {
+      entrypoint: ['launcher', 'node --version && python --version'],
+    });
     await node.result;
     expect(node.output()).toMatch(/v24\.\d+\.\d+\s+Python 3\.11\.\d+/);
   });
@@ -41,6 +50,7 @@ describe('the main builder on a repository it cannot build', () => {
   it('says what each buildpack looks for', async () => {
     const b = await harnessBuild({ 'README.md': '# nothing to build\n' }, { builder: BUILDER });
     expect(b.failure?.reason).toBe('NOTHING_DETECTED');
-    for (const id of ['apt', 'nodejs', 'python', 'php', 'static', 'procfile']) expect(b.failure?.message).toContain(`toolforge/${id}: looks for`);
+    for (const id of ['apt', 'nodejs', 'python', 'php', 'static', 'procfile'])
+      expect(b.failure?.message).toContain(`toolforge/${id}: looks for`);
   });
 });

@@ -24,7 +24,9 @@ describe.each([
   });
 
   it('skopeo inspect and umoci unpack accept the image', () => {
-    const out = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${build.layout.dir}:${build.ref}`], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci:${build.layout.dir}:${build.ref}`], { encoding: 'utf8' }),
+    );
     expect(out.Architecture).toBe('amd64');
     expect(out.Labels['io.buildpacks.lifecycle.metadata']).toBeTruthy();
     const dest = path.join(mkdtempSync(path.join(os.tmpdir(), 'tf-umoci-')), 'bundle');
@@ -35,7 +37,10 @@ describe.each([
 
   it('runs from its own config and answers HTTP on $PORT', async () => {
     const port = await freePort();
-    const run = await runImage(build.layout, build.ref, { env: { PORT: '8080' }, publish: { hostPort: port, guestPort: 8080 } });
+    const run = await runImage(build.layout, build.ref, {
+      env: { PORT: '8080' },
+      publish: { hostPort: port, guestPort: 8080 },
+    });
     try {
       const res = await waitForHttp(`http://127.0.0.1:${port}/`);
       expect(res.status).toBe(200);
@@ -50,7 +55,11 @@ describe.each([
 describe('a Procfile without processes', () => {
   it('fails the build in the procfile buildpack with a clear message', async () => {
     const b = await harnessBuild({ Procfile: '# nothing here\n\n' }, { builder: BUILDER });
-    expect(b.failure).toMatchObject({ phase: 'build', reason: 'BUILDPACK_FAILED', buildpack: 'toolforge/procfile@1.0.0' });
+    expect(b.failure).toMatchObject({
+      phase: 'build',
+      reason: 'BUILDPACK_FAILED',
+      buildpack: 'toolforge/procfile@1.0.0',
+    });
     expect(b.failure?.message).toContain('The Procfile defines no process');
   });
 });
@@ -69,12 +78,18 @@ describe('pushing to a registry with token auth', () => {
 
   it('pushes, pulls back the same digest, and a second push uploads no blob bytes', async () => {
     const build = await harnessBuild(path.join(APPS_DIR, 'procfile-app'), { builder: BUILDER });
-    const client = new RegistryClient({ url: registry.url, credentials: { username: tokens.username, password: tokens.password } });
+    const client = new RegistryClient({
+      url: registry.url,
+      credentials: { username: tokens.username, password: tokens.password },
+    });
     const digest = await pushImage(build.layout, build.ref, client, 'tool-test/app', 'latest');
     expect(digest).toBe(build.result?.digest);
     const first = client.stats.blobBytesUploaded;
     expect(first).toBeGreaterThan(0);
-    const again = new RegistryClient({ url: registry.url, credentials: { username: tokens.username, password: tokens.password } });
+    const again = new RegistryClient({
+      url: registry.url,
+      credentials: { username: tokens.username, password: tokens.password },
+    });
     await pushImage(build.layout, build.ref, again, 'tool-test/app', 'latest');
     expect(again.stats.blobBytesUploaded).toBe(0);
     const pulled = await OciLayout.open(mkdtempSync(path.join(os.tmpdir(), 'tf-pull-')), { create: true });

@@ -32,7 +32,9 @@ describe('detection and build plan', () => {
     expect(plan).toMatch(/\[\[entries\]\]\s*name = "thing"/);
     expect(plan).toMatch(/version = "1\.2"/);
     expect(plan).toMatch(/launch = true/);
-    expect(readFileSync(`${b.workDir}/layers/fixture_consumer/report/plan.toml`, 'utf8').trim()).toBe('entries = []');
+    expect(readFileSync(`${b.workDir}/layers/fixture_consumer/report/plan.toml`, 'utf8').trim()).toBe(
+      'entries = []',
+    );
     expect(readFileSync(`${b.workDir}/layers/fixture_provider/thing/bin/thing-tool`, 'utf8')).toContain(
       'thing-tool',
     );

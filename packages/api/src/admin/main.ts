@@ -5,7 +5,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { ensureStacks } from '@toolforge/buildpacks';
+import { ensureStacks, packageBuildpack, stackStorePaths } from '@toolforge/buildpacks';
+import { OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig } from '../config.ts';
 import { TOOL_NAME } from '../services/validation.ts';
@@ -73,6 +74,42 @@ stack
   .description('same as `ensure --refresh`: a new stack pair after Debian updates')
   .action(async () => {
     await program.parseAsync(['stack', 'ensure', '--refresh'], { from: 'user' });
+  });
+
+const buildpack = program.command('buildpack').description('our buildpacks as OCI buildpack images');
+buildpack
+  .command('package <dir>')
+  .description(
+    'package a buildpack folder as an OCI buildpack image (CNB distribution spec) in the stack store',
+  )
+  .option(
+    '--push <registry-url>',
+    'also push it (e.g. https://tools-harbor.wmcloud.org); credentials from TOOLFORGE_REGISTRY_USERNAME/PASSWORD',
+  )
+  .action(async (dir, o) => {
+    const c = config();
+    const layout = await OciLayout.open(
+      stackStorePaths(c.TOOLFORGE_STACK_DIR ?? c.TOOLFORGE_DATA_DIR).layout,
+      { create: true },
+    );
+    const p = await packageBuildpack(layout, path.resolve(dir));
+    out(`${p.ref} ${p.descriptor.digest} (${p.id}@${p.version})`);
+    if (o.push) {
+      const client = new RegistryClient({
+        url: o.push,
+        ...(c.TOOLFORGE_REGISTRY_USERNAME
+          ? {
+              credentials: {
+                username: c.TOOLFORGE_REGISTRY_USERNAME,
+                password: c.TOOLFORGE_REGISTRY_PASSWORD ?? '',
+              },
+            }
+          : {}),
+      });
+      const [repo = p.ref, tag = 'latest'] = p.ref.split(':');
+      const digest = await pushImage(layout, p.ref, client, repo, tag);
+      out(`pushed ${new URL(o.push).host}/${p.ref}@${digest}`);
+    }
   });
 
 const tool = program.command('tool').description('tools (the embedded default keeps its own list)');

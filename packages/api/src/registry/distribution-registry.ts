@@ -6,7 +6,9 @@ import type { CleanReport, ImageRegistry, StoredImage } from './port.ts';
 export const CACHE_SUFFIX = '-cache';
 
 const unavailable = (err: unknown) =>
-  new AppError('REGISTRY_UNAVAILABLE', `The image registry is unavailable: ${(err as Error).message}`, { cause: err });
+  new AppError('REGISTRY_UNAVAILABLE', `The image registry is unavailable: ${(err as Error).message}`, {
+    cause: err,
+  });
 
 /**
  * Any OCI registry (CNCF distribution) by URL, as the registry behind the cluster engine: images are
@@ -28,7 +30,10 @@ export class DistributionRegistry implements ImageRegistry {
     return `tool-${tool}/${image}`;
   }
 
-  private async images(tool: string, includeCache: boolean): Promise<(StoredImage & { blobs: Map<string, number> })[]> {
+  private async images(
+    tool: string,
+    includeCache: boolean,
+  ): Promise<(StoredImage & { blobs: Map<string, number> })[]> {
     try {
       const repos = await this.client.listRepositories({ prefix: `tool-${tool}/` });
       const out: (StoredImage & { blobs: Map<string, number> })[] = [];
@@ -47,7 +52,13 @@ export class DistributionRegistry implements ImageRegistry {
             } catch {
               // an index: count the manifest alone
             }
-            image = { repository: repo.slice(`tool-${tool}/`.length), digest: descriptor.digest, tags: [], sizeBytes: [...blobs.values()].reduce((a, b) => a + b, 0), blobs };
+            image = {
+              repository: repo.slice(`tool-${tool}/`.length),
+              digest: descriptor.digest,
+              tags: [],
+              sizeBytes: [...blobs.values()].reduce((a, b) => a + b, 0),
+              blobs,
+            };
             byDigest.set(descriptor.digest, image);
           }
           image.tags.push(tag);
@@ -75,7 +86,12 @@ export class DistributionRegistry implements ImageRegistry {
     const report: CleanReport = { removed: [], kept: [], freedBytes: 0 };
     for (const image of await this.images(tool, true)) {
       const name = `tool-${tool}/${image.repository}:${image.tags.join(',')}`;
-      if (keep.has(image.digest)) report.kept.push({ image: name, digest: image.digest, reason: 'used by a running webservice or job' });
+      if (keep.has(image.digest))
+        report.kept.push({
+          image: name,
+          digest: image.digest,
+          reason: 'used by a running webservice or job',
+        });
       else if (opts.keepLatest && image.tags.includes('latest') && !image.repository.endsWith(CACHE_SUFFIX)) {
         report.kept.push({ image: name, digest: image.digest, reason: 'latest image kept' });
       } else {
@@ -84,7 +100,11 @@ export class DistributionRegistry implements ImageRegistry {
         } catch (err) {
           throw unavailable(err);
         }
-        report.removed.push({ image: name, digest: image.digest, reason: image.repository.endsWith(CACHE_SUFFIX) ? 'build cache' : 'removed' });
+        report.removed.push({
+          image: name,
+          digest: image.digest,
+          reason: image.repository.endsWith(CACHE_SUFFIX) ? 'build cache' : 'removed',
+        });
         report.freedBytes += image.sizeBytes;
       }
     }

@@ -1,31 +1,28 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   type Descriptor,
+  decompress,
   type ImageLayer,
   type LayerEntry,
-  layerFromDirectory,
   layerFromEntries,
   type OciLayout,
-  decompress,
   readImage,
   readTar,
   writeImage,
 } from '@toolforge/oci';
-import { BuildpackDescriptorSchema, escapeId } from '../platform/descriptor.ts';
-import { parseToml, toToml } from '../platform/toml.ts';
+import { toToml } from '../platform/toml.ts';
 import { BUILDPACKS_HASH_LABEL } from '../stack-store/labels.ts';
+import { buildpackLayer, existsDir, SHARED_LIB_DIR } from './buildpack-layer.ts';
 import type { LoadedDefinition } from './definition.ts';
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const CREATED = '1980-01-01T00:00:01Z';
-/** Shell helpers shared by our buildpacks, vendored into each one's lib/ when the builder is made. */
-export const SHARED_LIB_DIR = new URL('../../lib/', import.meta.url).pathname;
 
 function walkFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {
@@ -51,14 +48,6 @@ export function definitionHash(def: LoadedDefinition, baseDigest: string): strin
   return h.digest('hex');
 }
 
-function existsDir(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 export const builderRepo = (name: string) => `toolforge/${name}-builder`;
 
 /**
@@ -73,7 +62,8 @@ async function runImageDpkgStatus(layout: OciLayout, ref: string): Promise<strin
   for (const layer of image.manifest.layers) {
     for await (const entry of readTar(decompress(layout.openBlob(layer.digest)))) {
       const name = entry.header.name.replace(/^\.?\//, '');
-      if (name === 'var/lib/dpkg/status' && entry.header.type === 'file') status = (await entry.buffer()).toString('utf8');
+      if (name === 'var/lib/dpkg/status' && entry.header.type === 'file')
+        status = (await entry.buffer()).toString('utf8');
     }
   }
   return status;
@@ -103,47 +93,13 @@ export async function createBuilder(
     const history: { created: string; created_by: string }[] = [];
     const bpList: { id: string; version: string; homepage?: string }[] = [];
     for (const dir of def.buildpackDirs) {
-      const descriptor = parseToml(
-        readFileSync(path.join(dir, 'buildpack.toml'), 'utf8'),
-        BuildpackDescriptorSchema,
-        path.join(dir, 'buildpack.toml'),
-      );
+      const { descriptor, layer } = await buildpackLayer(layout, dir, stage);
       const { id, version } = descriptor.buildpack;
-      const staged = path.join(stage, escapeId(id), version);
-      await mkdir(path.dirname(staged), { recursive: true });
-      await run('cp', ['-a', '--', dir, staged]);
-      if (existsDir(SHARED_LIB_DIR)) {
-        await mkdir(path.join(staged, 'lib'), { recursive: true });
-        await run('cp', [
-          '-a',
-          '--',
-          ...readdirSync(SHARED_LIB_DIR).map((f) => path.join(SHARED_LIB_DIR, f)),
-          path.join(staged, 'lib'),
-        ]);
-      }
-      const file = layout.tempPath('.layer');
-      const r = await layerFromDirectory(
-        {
-          root: staged,
-          prefix: `/cnb/buildpacks/${escapeId(id)}/${version}`,
-          parents: [
-            { name: '/cnb', uid: 0, gid: 0, mode: 0o755 },
-            { name: '/cnb/buildpacks', uid: 0, gid: 0, mode: 0o755 },
-            { name: `/cnb/buildpacks/${escapeId(id)}`, uid: 0, gid: 0, mode: 0o755 },
-          ],
-          uid: 0,
-          gid: 0,
-          // Buildpack files are never written by buildpack code: exclude editor droppings and READMEs' siblings only.
-          exclude: (rel) => rel.endsWith('~') || rel.startsWith('.'),
-        },
-        file,
-      );
-      await layout.putBlobFile(file, { move: true, trusted: true, digest: r.digest, size: r.size });
-      layers.push({ mediaType: r.mediaType, digest: r.digest, size: r.size, diffID: r.diffID });
+      layers.push(layer);
       layerInfo[id] = {
         [version]: {
           api: descriptor.api,
-          layerDiffID: r.diffID,
+          layerDiffID: layer.diffID,
           ...(descriptor.targets ? { targets: descriptor.targets } : {}),
         },
       };
@@ -243,7 +199,10 @@ export async function createBuilder(
             'io.buildpacks.buildpack.order': JSON.stringify(order),
             'io.buildpacks.buildpack.layers': JSON.stringify(layerInfo),
             'io.buildpacks.builder.api': '0.2',
-            [BUILDPACKS_HASH_LABEL]: definitionHash(def, `${base.descriptor.digest}+${(await readImage(layout, opts.runImage)).descriptor.digest}`),
+            [BUILDPACKS_HASH_LABEL]: definitionHash(
+              def,
+              `${base.descriptor.digest}+${(await readImage(layout, opts.runImage)).descriptor.digest}`,
+            ),
           },
         },
         history: [...(base.config.history ?? []), ...history],

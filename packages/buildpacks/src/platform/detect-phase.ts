@@ -54,7 +54,9 @@ async function detectOne(req: BuildRequest, bp: Buildpack, platformDir: string):
   });
   if (res.outcome === 'cancelled') throw new BuildFailure('detect', 'CANCELLED', 'The build was cancelled.');
   if (res.outcome === 'sandbox-error') {
-    throw new BuildFailure('detect', 'PLATFORM_ERROR', `${id} could not be started: ${res.message}`, { userError: false });
+    throw new BuildFailure('detect', 'PLATFORM_ERROR', `${id} could not be started: ${res.message}`, {
+      userError: false,
+    });
   }
   if (res.outcome !== 'exited') {
     return { code: -1, plan: undefined, output, problem: res.message };

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { acquireHostId, prepareWritable } from '../sandbox/index.ts';
 import { buildPhase } from './build-phase.ts';
+import { combinedBundle } from './ca-certs.ts';
 import { BuildCache } from './cache.ts';
 import type { BuildRequest, BuildResult } from './context.ts';
 import { bpId, bpVersion } from './descriptor.ts';
@@ -10,8 +12,6 @@ import { exportPhase } from './export-phase.ts';
 import { BuildFailure, type Phase } from './failure.ts';
 import { readLifecycleMetadata } from './labels.ts';
 import { restorePhase } from './restore-phase.ts';
-import { combinedBundle } from './ca-certs.ts';
-import { acquireHostId, prepareWritable } from '../sandbox/index.ts';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -23,7 +23,9 @@ export async function runLifecycle(request: BuildRequest): Promise<BuildResult> 
   // One unprivileged host identity for every buildpack of this build (when the service runs as root).
   const lease = request.hostId === undefined ? await acquireHostId() : undefined;
   try {
-    const caBundle = request.extraCaCerts ? combinedBundle(request.builder.rootfs, request.extraCaCerts) : undefined;
+    const caBundle = request.extraCaCerts
+      ? combinedBundle(request.builder.rootfs, request.extraCaCerts)
+      : undefined;
     return await lifecycle({ ...request, hostId: request.hostId ?? lease?.id, caBundle });
   } finally {
     await lease?.release();

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireHostId, HOST_ID_BASE, serviceIsRoot } from './host-identity.ts';
 
@@ -50,7 +50,14 @@ describe('acquireHostId (not root)', () => {
     // As root (CI), check the non-root path in a child process that drops to nobody.
     const module = new URL('./host-identity.ts', import.meta.url).pathname;
     const script = `import(${JSON.stringify(module)}).then(async (m) => { const l = await m.acquireHostId(); console.log(l.id, process.getuid()); })`;
-    const { stdout } = await promisify(execFile)('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]);
+    const { stdout } = await promisify(execFile)('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      '-e',
+      script,
+    ]);
     expect(stdout.trim()).toBe('65534 65534');
   });
 });

@@ -63,8 +63,15 @@ async function ensureLocked(
   const haveRun = await layout.resolve(`${STACK_REPOS.run}:latest`);
   const haveBuild = await layout.resolve(`${STACK_REPOS.build}:latest`);
   let stacksRebuilt = false;
-  const outdated = async (ref: string) => (await readImage(layout, ref)).config.config?.Labels?.[FORMAT_LABEL] !== STACK_FORMAT;
-  if (opts.refresh || !haveRun || !haveBuild || (await outdated(`${STACK_REPOS.run}:latest`)) || (await outdated(`${STACK_REPOS.build}:latest`))) {
+  const outdated = async (ref: string) =>
+    (await readImage(layout, ref)).config.config?.Labels?.[FORMAT_LABEL] !== STACK_FORMAT;
+  if (
+    opts.refresh ||
+    !haveRun ||
+    !haveBuild ||
+    (await outdated(`${STACK_REPOS.run}:latest`)) ||
+    (await outdated(`${STACK_REPOS.build}:latest`))
+  ) {
     progress({
       stage: 'stacks',
       detail: opts.refresh

@@ -223,7 +223,11 @@ export class RegistryClient {
       const res = await this.#t.request({ method: 'GET', url, scopes: ['registry:catalog:*'] });
       const body = JSON.parse(await res.text(MAX_MANIFEST)) as { repositories?: unknown };
       if (Array.isArray(body.repositories)) {
-        repos.push(...body.repositories.filter((r): r is string => typeof r === 'string' && r.startsWith(options.prefix ?? '')));
+        repos.push(
+          ...body.repositories.filter(
+            (r): r is string => typeof r === 'string' && r.startsWith(options.prefix ?? ''),
+          ),
+        );
       }
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
       url = next ? new URL(next, res.url) : undefined;

@@ -50,7 +50,9 @@ export function createLocalEngine(
         tmpBytes: config.TOOLFORGE_BUILD_TMP_MB * 2 ** 20,
       },
       timeoutMs: config.TOOLFORGE_BUILD_TIMEOUT_SECONDS * 1000,
-      extraCaCerts: config.TOOLFORGE_BUILD_CA_CERTS ? loadExtraCaCerts(config.TOOLFORGE_BUILD_CA_CERTS) : undefined,
+      extraCaCerts: config.TOOLFORGE_BUILD_CA_CERTS
+        ? loadExtraCaCerts(config.TOOLFORGE_BUILD_CA_CERTS)
+        : undefined,
       onPhase: (_r, phase, seconds) => deps.onPhase(phase, seconds),
     },
     {

@@ -6,7 +6,14 @@ import type { BuildEngine, StartBuild } from '../port.ts';
 import { type Kube, kubeCall, kubeMessage, statusCode } from './kube.ts';
 import { runLogs } from './logs.ts';
 import { LABELS, MANAGED_BY, TEKTON } from './names.ts';
-import { type PipelineRun, PipelineRunSchema, statusOf, type TektonSettings, toBuild, toPipelineRun } from './pipeline-run.ts';
+import {
+  type PipelineRun,
+  PipelineRunSchema,
+  statusOf,
+  type TektonSettings,
+  toBuild,
+  toPipelineRun,
+} from './pipeline-run.ts';
 
 export interface TektonEngineOptions extends TektonSettings {
   perTool: number;
@@ -20,7 +27,9 @@ export interface TektonEngineOptions extends TektonSettings {
 const T = { group: TEKTON.group, version: TEKTON.version, plural: TEKTON.pipelineruns };
 
 const notFound = (id: string) =>
-  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, { hint: 'Run `toolforge build list` to see your builds.' });
+  new AppError('BUILD_NOT_FOUND', `Build '${id}' not found.`, {
+    hint: 'Run `toolforge build list` to see your builds.',
+  });
 
 const isDone = (pr: PipelineRun) => {
   const s = statusOf(pr).status;
@@ -46,14 +55,18 @@ export class TektonEngine implements BuildEngine {
 
   /** Release queued runs periodically (another replica, or a finished run, may have freed a slot). */
   startScheduler(intervalMs = 2000): void {
-    this.timer = setInterval(() => void this.schedule().catch((err) => this.o.log.warn({ err }, 'scheduling failed')), intervalMs);
+    this.timer = setInterval(
+      () => void this.schedule().catch((err) => this.o.log.warn({ err }, 'scheduling failed')),
+      intervalMs,
+    );
     this.timer.unref();
   }
 
   private async listRuns(labelSelector: string): Promise<PipelineRun[]> {
     const list = (await kubeCall(
       'list PipelineRuns',
-      () => this.kube.custom.listNamespacedCustomObject({ ...T, namespace: this.kube.namespace, labelSelector }),
+      () =>
+        this.kube.custom.listNamespacedCustomObject({ ...T, namespace: this.kube.namespace, labelSelector }),
       { idempotent: true },
     )) as { items?: unknown[] };
     return (list.items ?? []).flatMap((i) => {
@@ -79,12 +92,20 @@ export class TektonEngine implements BuildEngine {
   private async own(tool: string, id: string): Promise<PipelineRun | undefined> {
     if (!idBelongsTo(tool, id)) return undefined;
     const pr = await this.getRun(id);
-    return pr && (pr.metadata.labels[LABELS.tool] ?? pr.metadata.labels[LABELS.user]) === tool ? pr : undefined;
+    return pr && (pr.metadata.labels[LABELS.tool] ?? pr.metadata.labels[LABELS.user]) === tool
+      ? pr
+      : undefined;
   }
 
   private async queue(): Promise<PipelineRun[]> {
     const runs = await this.listRuns(`${LABELS.managedBy}=${MANAGED_BY}`);
-    return runs.filter(isQueued).sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name.localeCompare(b.metadata.name));
+    return runs
+      .filter(isQueued)
+      .sort(
+        (a, b) =>
+          String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
+          a.metadata.name.localeCompare(b.metadata.name),
+      );
   }
 
   /** Release the oldest queued runs while the per-tool and global limits allow. */
@@ -94,9 +115,17 @@ export class TektonEngine implements BuildEngine {
         const runs = await this.listRuns(`${LABELS.managedBy}=${MANAGED_BY}`);
         const active = runs.filter((r) => !isQueued(r) && !isDone(r));
         const perTool = new Map<string, number>();
-        for (const r of active) perTool.set(r.metadata.labels[LABELS.tool] ?? '', (perTool.get(r.metadata.labels[LABELS.tool] ?? '') ?? 0) + 1);
+        for (const r of active)
+          perTool.set(
+            r.metadata.labels[LABELS.tool] ?? '',
+            (perTool.get(r.metadata.labels[LABELS.tool] ?? '') ?? 0) + 1,
+          );
         let running = active.length;
-        const queued = runs.filter(isQueued).sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+        const queued = runs
+          .filter(isQueued)
+          .sort((a, b) =>
+            String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
+          );
         for (const r of queued) {
           if (running >= this.o.global) break;
           const tool = r.metadata.labels[LABELS.tool] ?? '';
@@ -122,19 +151,28 @@ export class TektonEngine implements BuildEngine {
   }
 
   async start(input: StartBuild): Promise<Build> {
-    await this.prune(input.tool, input.imageName).catch((err) => this.o.log.warn({ err }, 'pruning old runs failed'));
+    await this.prune(input.tool, input.imageName).catch((err) =>
+      this.o.log.warn({ err }, 'pruning old runs failed'),
+    );
     const body = toPipelineRun(input, this.o, { pending: true });
     let created: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        created = await kubeCall('create PipelineRun', () => this.kube.custom.createNamespacedCustomObject({ ...T, namespace: this.kube.namespace, body }));
+        created = await kubeCall('create PipelineRun', () =>
+          this.kube.custom.createNamespacedCustomObject({ ...T, namespace: this.kube.namespace, body }),
+        );
         break;
       } catch (err) {
         // generateName collided with an existing run: try another name once.
         if (statusCode(err) === 409 && attempt === 0) continue;
-        if (statusCode(err) === 409) throw new AppError('ENGINE_UNAVAILABLE', `Could not create the build: ${kubeMessage(err)}`, { cause: err });
+        if (statusCode(err) === 409)
+          throw new AppError('ENGINE_UNAVAILABLE', `Could not create the build: ${kubeMessage(err)}`, {
+            cause: err,
+          });
         if (statusCode(err) !== undefined) {
-          throw new AppError('INTERNAL', 'The cluster refused the build definition.', { cause: new Error(kubeMessage(err)) });
+          throw new AppError('INTERNAL', 'The cluster refused the build definition.', {
+            cause: new Error(kubeMessage(err)),
+          });
         }
         throw err;
       }
@@ -156,7 +194,12 @@ export class TektonEngine implements BuildEngine {
   /** For failed runs: a pod-level reason (eviction, OOM, image pull) found on the run's pods. */
   private async failure(pr: PipelineRun): Promise<{ failure?: { reason: string; hint?: string } }> {
     if (statusOf(pr).status !== 'BUILD_FAILURE') return {};
-    const pods = await this.kube.core.listNamespacedPod({ namespace: this.kube.namespace, labelSelector: `tekton.dev/pipelineRun=${pr.metadata.name}` }).catch(() => undefined);
+    const pods = await this.kube.core
+      .listNamespacedPod({
+        namespace: this.kube.namespace,
+        labelSelector: `tekton.dev/pipelineRun=${pr.metadata.name}`,
+      })
+      .catch(() => undefined);
     const { podFailure } = await import('./logs.ts');
     for (const pod of pods?.items ?? []) {
       const f = podFailure(pod);
@@ -170,14 +213,22 @@ export class TektonEngine implements BuildEngine {
     const runs = await this.listRuns(`${LABELS.tool}=${tool}`);
     const queue = await this.queue();
     return runs
-      .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || b.metadata.name.localeCompare(a.metadata.name))
+      .sort(
+        (a, b) =>
+          String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) ||
+          b.metadata.name.localeCompare(a.metadata.name),
+      )
       .map((r) => {
         const position = queue.findIndex((q) => q.metadata.name === r.metadata.name) + 1;
         return toBuild(r, position > 0 ? { queuePosition: position } : {});
       });
   }
 
-  async logs(tool: string, id: string, opts: { follow: boolean; signal: AbortSignal }): Promise<AsyncIterable<BuildLog>> {
+  async logs(
+    tool: string,
+    id: string,
+    opts: { follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<BuildLog>> {
     if (!(await this.own(tool, id))) throw notFound(id);
     return runLogs(this.kube, id, {
       ...opts,
@@ -193,8 +244,13 @@ export class TektonEngine implements BuildEngine {
     const pr = await this.own(tool, id);
     if (!pr) throw notFound(id);
     const { status } = statusOf(pr);
-    if (status === 'BUILD_CANCELLED' || pr.spec.status === 'Cancelled') throw new AppError('BUILD_CONFLICT', `Build '${id}' cannot be cancelled again.`);
-    if (isDone(pr)) throw new AppError('BUILD_CONFLICT', `Build '${id}' cannot be cancelled because it has already completed.`);
+    if (status === 'BUILD_CANCELLED' || pr.spec.status === 'Cancelled')
+      throw new AppError('BUILD_CONFLICT', `Build '${id}' cannot be cancelled again.`);
+    if (isDone(pr))
+      throw new AppError(
+        'BUILD_CONFLICT',
+        `Build '${id}' cannot be cancelled because it has already completed.`,
+      );
     await kubeCall('cancel PipelineRun', () =>
       this.kube.custom.patchNamespacedCustomObject({
         ...T,
@@ -208,7 +264,12 @@ export class TektonEngine implements BuildEngine {
   async delete(tool: string, id: string): Promise<void> {
     if (!(await this.own(tool, id))) throw notFound(id);
     await kubeCall('delete PipelineRun', () =>
-      this.kube.custom.deleteNamespacedCustomObject({ ...T, namespace: this.kube.namespace, name: id, propagationPolicy: 'Background' }),
+      this.kube.custom.deleteNamespacedCustomObject({
+        ...T,
+        namespace: this.kube.namespace,
+        name: id,
+        propagationPolicy: 'Background',
+      }),
     ).catch((err) => {
       if (statusCode(err) !== 404) throw err;
     });
@@ -223,10 +284,18 @@ export class TektonEngine implements BuildEngine {
     let failed = 0;
     for (const r of runs) {
       if (!isDone(r)) continue;
-      const keep = statusOf(r).status === 'BUILD_SUCCESS' ? ok++ < this.o.keep.successful : failed++ < this.o.keep.failed;
+      const keep =
+        statusOf(r).status === 'BUILD_SUCCESS'
+          ? ok++ < this.o.keep.successful
+          : failed++ < this.o.keep.failed;
       if (keep) continue;
       await this.kube.custom
-        .deleteNamespacedCustomObject({ ...T, namespace: this.kube.namespace, name: r.metadata.name, propagationPolicy: 'Background' })
+        .deleteNamespacedCustomObject({
+          ...T,
+          namespace: this.kube.namespace,
+          name: r.metadata.name,
+          propagationPolicy: 'Background',
+        })
         .catch(() => {});
     }
   }

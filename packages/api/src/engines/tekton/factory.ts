@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
-import type { ImageRegistry } from '../../registry/port.ts';
 import { CACHE_SUFFIX } from '../../registry/distribution-registry.ts';
+import type { ImageRegistry } from '../../registry/port.ts';
 import { TektonEngine } from './engine.ts';
 import { connect } from './kube.ts';
 
@@ -12,7 +12,9 @@ export function createTektonEngine(config: Config, registry: ImageRegistry, logg
     namespace: config.TOOLFORGE_BUILD_NAMESPACE,
     serviceAccount: config.TOOLFORGE_TEKTON_SERVICE_ACCOUNT,
     timeoutSeconds: config.TOOLFORGE_BUILD_TIMEOUT_SECONDS,
-    extraBuildpacks: config.TOOLFORGE_EXTRA_BUILDPACKS.split(',').map((s) => s.trim()).filter(Boolean),
+    extraBuildpacks: config.TOOLFORGE_EXTRA_BUILDPACKS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     cacheImage: config.TOOLFORGE_BUILD_CACHE_IMAGE
       ? (input) => `${registry.host}/${registry.repository(input.tool, input.imageName)}${CACHE_SUFFIX}`
       : undefined,

@@ -34,13 +34,18 @@ function safeJson(text: string): unknown {
   }
 }
 
-export const statusCode = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
+export const statusCode = (err: unknown): number | undefined =>
+  err instanceof ApiException ? err.code : undefined;
 
 /**
  * Run one Kubernetes call; idempotent reads are retried on 429/5xx/network errors with a short backoff.
  * Unreachable or failing clusters become ENGINE_UNAVAILABLE (503); 404/409 are left to the caller.
  */
-export async function kubeCall<T>(what: string, fn: () => Promise<T>, opts: { idempotent?: boolean } = {}): Promise<T> {
+export async function kubeCall<T>(
+  what: string,
+  fn: () => Promise<T>,
+  opts: { idempotent?: boolean } = {},
+): Promise<T> {
   const attempts = opts.idempotent ? 3 : 1;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -53,8 +58,12 @@ export async function kubeCall<T>(what: string, fn: () => Promise<T>, opts: { id
       if (i + 1 < attempts) await new Promise((r) => setTimeout(r, 200 * 2 ** i));
     }
   }
-  throw new AppError('ENGINE_UNAVAILABLE', `The Kubernetes API is unavailable (${what}: ${kubeMessage(last)}).`, {
-    hint: 'Retry in a few minutes; if it persists, tell the Toolforge admins.',
-    cause: last,
-  });
+  throw new AppError(
+    'ENGINE_UNAVAILABLE',
+    `The Kubernetes API is unavailable (${what}: ${kubeMessage(last)}).`,
+    {
+      hint: 'Retry in a few minutes; if it persists, tell the Toolforge admins.',
+      cause: last,
+    },
+  );
 }

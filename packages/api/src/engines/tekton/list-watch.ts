@@ -60,7 +60,8 @@ export async function waitFor<T>(
             const v = opts.check([...items.values()]);
             if (v !== undefined) finish(v);
           },
-          (err: unknown) => finish((err as { statusCode?: number } | null)?.statusCode === 410 ? 'relist' : 'rewatch'),
+          (err: unknown) =>
+            finish((err as { statusCode?: number } | null)?.statusCode === 410 ? 'relist' : 'rewatch'),
         );
       });
       if (found === 'relist') relist = true;

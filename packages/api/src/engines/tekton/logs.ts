@@ -7,18 +7,32 @@ import { waitFor } from './list-watch.ts';
 import { POD_LABEL_PIPELINERUN, TEKTON } from './names.ts';
 
 /** Pod states that mean a container will never start (reported as log lines and failure reasons). */
-const STUCK = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+const STUCK = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 
-const line = (container: string, ts: string, text: string): BuildLog => ({ line: `[${container}] ${ts} ${text}` });
+const line = (container: string, ts: string, text: string): BuildLog => ({
+  line: `[${container}] ${ts} ${text}`,
+});
 const now = () => new Date().toISOString();
 
 /** Why a pod failed at the pod level (eviction, OOM, image pulls), or undefined. */
 export function podFailure(pod: V1Pod): { reason: string; message: string } | undefined {
-  if (pod.status?.reason === 'Evicted') return { reason: 'Evicted', message: `The build's pod was evicted: ${pod.status.message ?? ''}`.trim() };
+  if (pod.status?.reason === 'Evicted')
+    return { reason: 'Evicted', message: `The build's pod was evicted: ${pod.status.message ?? ''}`.trim() };
   for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const waiting = c.state?.waiting?.reason;
-    if (waiting && STUCK.has(waiting)) return { reason: waiting, message: `Container ${c.name} cannot start: ${waiting}: ${c.state?.waiting?.message ?? ''}`.trim() };
-    if (c.state?.terminated?.reason === 'OOMKilled') return { reason: 'OOMKilled', message: `Container ${c.name} ran out of memory (OOMKilled).` };
+    if (waiting && STUCK.has(waiting))
+      return {
+        reason: waiting,
+        message: `Container ${c.name} cannot start: ${waiting}: ${c.state?.waiting?.message ?? ''}`.trim(),
+      };
+    if (c.state?.terminated?.reason === 'OOMKilled')
+      return { reason: 'OOMKilled', message: `Container ${c.name} ran out of memory (OOMKilled).` };
   }
   return undefined;
 }
@@ -44,7 +58,11 @@ interface Options {
 export async function* runLogs(kube: Kube, run: string, opts: Options): AsyncGenerator<BuildLog> {
   const selector = `${POD_LABEL_PIPELINERUN}=${run}`;
   const listPods = async () => {
-    const list = await kubeCall('list pods', () => kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector: selector }), { idempotent: true });
+    const list = await kubeCall(
+      'list pods',
+      () => kube.core.listNamespacedPod({ namespace: kube.namespace, labelSelector: selector }),
+      { idempotent: true },
+    );
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
   };
   let pods = (await listPods()).items;
@@ -61,25 +79,43 @@ export async function* runLogs(kube: Kube, run: string, opts: Options): AsyncGen
     pods = (appeared as V1Pod[] | undefined) ?? [];
     if (!pods.length && !opts.signal.aborted) {
       const finished = await opts.isFinished();
-      if (finished === 'deleted') throw new AppError('BUILD_NOT_FOUND', `Build '${run}' was deleted while its log was followed.`);
-      if (!finished) throw new AppError('ENGINE_UNAVAILABLE', 'The build did not start within the waiting time; check `toolforge build show`.');
+      if (finished === 'deleted')
+        throw new AppError('BUILD_NOT_FOUND', `Build '${run}' was deleted while its log was followed.`);
+      if (!finished)
+        throw new AppError(
+          'ENGINE_UNAVAILABLE',
+          'The build did not start within the waiting time; check `toolforge build show`.',
+        );
     }
   }
-  pods.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+  pods.sort((a, b) =>
+    String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')),
+  );
   for (const initial of pods) {
     const podName = initial.metadata?.name ?? '';
-    const containers = (initial.spec?.containers ?? []).map((c) => c.name).filter((n) => n.startsWith('step-'));
+    const containers = (initial.spec?.containers ?? [])
+      .map((c) => c.name)
+      .filter((n) => n.startsWith('step-'));
     for (const container of containers) {
       if (opts.signal.aborted) return;
       yield* containerLogs(kube, podName, container, opts);
     }
-    const pod = await kubeCall('get pod', () => kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }), { idempotent: true }).catch(() => undefined);
+    const pod = await kubeCall(
+      'get pod',
+      () => kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }),
+      { idempotent: true },
+    ).catch(() => undefined);
     const failure = pod && podFailure(pod);
     if (failure) yield line('pod', now(), failure.message);
   }
 }
 
-async function* containerLogs(kube: Kube, pod: string, container: string, opts: Options): AsyncGenerator<BuildLog> {
+async function* containerLogs(
+  kube: Kube,
+  pod: string,
+  container: string,
+  opts: Options,
+): AsyncGenerator<BuildLog> {
   let since: string | undefined;
   let seenAtSince = new Set<string>();
   for (;;) {
@@ -102,7 +138,9 @@ async function* containerLogs(kube: Kube, pod: string, container: string, opts: 
     if (!started) {
       // The container has not started yet: is it ever going to?
       if (!opts.follow) return;
-      const p = await kube.core.readNamespacedPod({ name: pod, namespace: kube.namespace }).catch(() => undefined);
+      const p = await kube.core
+        .readNamespacedPod({ name: pod, namespace: kube.namespace })
+        .catch(() => undefined);
       if (!p) return;
       const failure = podFailure(p);
       if (failure) {
@@ -137,7 +175,9 @@ async function* containerLogs(kube: Kube, pod: string, container: string, opts: 
     seenAtSince = nextSeen;
     if (!opts.follow || opts.signal.aborted) return;
     // The stream ended: because the container finished, or because the connection dropped.
-    const p = await kube.core.readNamespacedPod({ name: pod, namespace: kube.namespace }).catch(() => undefined);
+    const p = await kube.core
+      .readNamespacedPod({ name: pod, namespace: kube.namespace })
+      .catch(() => undefined);
     const state = p && containerState(p, container);
     if (!p || state?.terminated || (await opts.isFinished())) return;
   }

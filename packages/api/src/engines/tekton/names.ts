@@ -1,5 +1,10 @@
 /** Tekton names the builds API relies on; a test checks them against the YAML in tekton/. */
-export const TEKTON = { group: 'tekton.dev', version: 'v1', pipelineruns: 'pipelineruns', taskruns: 'taskruns' } as const;
+export const TEKTON = {
+  group: 'tekton.dev',
+  version: 'v1',
+  pipelineruns: 'pipelineruns',
+  taskruns: 'taskruns',
+} as const;
 
 export const PIPELINE = 'buildpacks';
 export const PIPELINE_TASK = 'build-from-git';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Build, BuildStatus } from '../../contract/index.ts';
-import type { StartBuild } from '../port.ts';
 import { sha256Envvars } from '../local/run-build.ts';
 import { REDACTED } from '../local/to-build.ts';
+import type { StartBuild } from '../port.ts';
 import { ANNOTATIONS, LABELS, MANAGED_BY, PARAMS, PIPELINE, RESULTS, TEKTON, WORKSPACES } from './names.ts';
 
 export interface TektonSettings {
@@ -15,10 +15,15 @@ export interface TektonSettings {
   registrySecret?: (input: StartBuild) => string | undefined;
 }
 
-const goDuration = (seconds: number) => `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m${seconds % 60}s`;
+const goDuration = (seconds: number) =>
+  `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m${seconds % 60}s`;
 
 /** The PipelineRun for a build (pure; `pending` holds it in Tekton's queue until the scheduler releases it). */
-export function toPipelineRun(input: StartBuild, s: TektonSettings, opts: { pending: boolean }): Record<string, unknown> {
+export function toPipelineRun(
+  input: StartBuild,
+  s: TektonSettings,
+  opts: { pending: boolean },
+): Record<string, unknown> {
   const envvars = input.params.envvars ?? {};
   const cache = s.cacheImage?.(input);
   const secret = s.registrySecret?.(input);
@@ -67,7 +72,12 @@ export function toPipelineRun(input: StartBuild, s: TektonSettings, opts: { pend
   };
 }
 
-const Condition = z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() });
+const Condition = z.object({
+  type: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
 
 /** The subset of a PipelineRun the engine reads (validated: a cluster answer is input too). */
 export const PipelineRunSchema = z.object({
@@ -81,7 +91,9 @@ export const PipelineRunSchema = z.object({
   }),
   spec: z.object({
     status: z.string().optional(),
-    params: z.array(z.object({ name: z.string(), value: z.union([z.string(), z.array(z.string())]) })).default([]),
+    params: z
+      .array(z.object({ name: z.string(), value: z.union([z.string(), z.array(z.string())]) }))
+      .default([]),
   }),
   status: z
     .object({
@@ -89,7 +101,15 @@ export const PipelineRunSchema = z.object({
       startTime: z.string().optional(),
       completionTime: z.string().optional(),
       results: z.array(z.object({ name: z.string(), value: z.unknown() })).optional(),
-      childReferences: z.array(z.object({ name: z.string(), kind: z.string().optional(), pipelineTaskName: z.string().optional() })).optional(),
+      childReferences: z
+        .array(
+          z.object({
+            name: z.string(),
+            kind: z.string().optional(),
+            pipelineTaskName: z.string().optional(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 });
@@ -114,8 +134,10 @@ export function statusOf(pr: PipelineRun): { status: BuildStatus; message: strin
     if (c.reason && CANCELLED.has(c.reason)) return { status: 'BUILD_CANCELLED', message };
     return { status: 'BUILD_FAILURE', message: `${message}. ${logsHint}` };
   }
-  if (c.reason === 'PipelineRunPending' || c.reason === 'ResolvingPipelineRef') return { status: 'BUILD_PENDING', message };
-  if (c.reason === 'Running' || c.reason === 'Started' || c.status === 'Unknown') return { status: 'BUILD_RUNNING', message };
+  if (c.reason === 'PipelineRunPending' || c.reason === 'ResolvingPipelineRef')
+    return { status: 'BUILD_PENDING', message };
+  if (c.reason === 'Running' || c.reason === 'Started' || c.status === 'Unknown')
+    return { status: 'BUILD_RUNNING', message };
   return { status: 'BUILD_UNKNOWN', message };
 }
 
@@ -129,7 +151,10 @@ const result = (pr: PipelineRun, name: string): string => {
 };
 
 /** The API's Build from a PipelineRun: the run is the record (parameters read back from params and annotations). */
-export function toBuild(pr: PipelineRun, extra: { queuePosition?: number; failure?: { reason: string; hint?: string } } = {}): Build {
+export function toBuild(
+  pr: PipelineRun,
+  extra: { queuePosition?: number; failure?: { reason: string; hint?: string } } = {},
+): Build {
   const { status, message } = statusOf(pr);
   const names = JSON.parse(pr.metadata.annotations[ANNOTATIONS.envvarNames] ?? '[]') as string[];
   const url = result(pr, RESULTS.url) || param(pr, PARAMS.appImage);
@@ -153,12 +178,16 @@ export function toBuild(pr: PipelineRun, extra: { queuePosition?: number; failur
     resolved_ref: param(pr, PARAMS.sourceRef),
     phase: status === 'BUILD_PENDING' ? 'queued' : done ? 'done' : 'building',
     ...(extra.queuePosition ? { queue_position: extra.queuePosition } : {}),
-    ...(done && extra.failure ? { failure_reason: extra.failure.reason, ...(extra.failure.hint ? { hint: extra.failure.hint } : {}) } : {}),
+    ...(done && extra.failure
+      ? { failure_reason: extra.failure.reason, ...(extra.failure.hint ? { hint: extra.failure.hint } : {}) }
+      : {}),
     inputs: {
       commit: param(pr, PARAMS.sourceRef),
       builder_image: param(pr, PARAMS.builder),
       run_image: param(pr, PARAMS.runner),
-      ...(pr.metadata.annotations[ANNOTATIONS.envvarsSha256] ? { envvars_sha256: pr.metadata.annotations[ANNOTATIONS.envvarsSha256] } : {}),
+      ...(pr.metadata.annotations[ANNOTATIONS.envvarsSha256]
+        ? { envvars_sha256: pr.metadata.annotations[ANNOTATIONS.envvarsSha256] }
+        : {}),
     },
   };
 }
