@@ -37,6 +37,14 @@ export function podFailure(pod: V1Pod): { reason: string; message: string } | un
   return undefined;
 }
 
+/** A kubelet timestamp (RFC 3339, up to nine fractional digits, trailing zeros trimmed) as nanoseconds. */
+export function nanos(ts: string): bigint {
+  const m = ts.match(/^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/);
+  const ms = Date.parse(m ? `${m[1]}${m[3]}` : ts);
+  if (Number.isNaN(ms)) return 0n;
+  return BigInt(ms) * 1_000_000n + BigInt((m?.[2] ?? '').padEnd(9, '0').slice(0, 9) || '0');
+}
+
 function containerState(pod: V1Pod, name: string) {
   return pod.status?.containerStatuses?.find((c) => c.name === name)?.state;
 }
@@ -164,7 +172,9 @@ async function* containerLogs(
         const sp = raw.indexOf(' ');
         const ts = sp > 0 ? raw.slice(0, sp) : now();
         const text = sp > 0 ? raw.slice(sp + 1) : raw;
-        // After a reconnect from `since`, lines at exactly that timestamp were seen already.
+        // A reconnect from `since` replays that whole second (the apiserver truncates sinceTime): skip
+        // older lines, and lines at exactly `since` already sent. RFC 3339 with nanoseconds sorts as text.
+        if (since && nanos(ts) < nanos(since)) continue;
         if (ts === since && seenAtSince.has(raw)) continue;
         if (ts !== since) nextSeen.clear();
         since = ts;
