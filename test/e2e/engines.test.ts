@@ -81,8 +81,11 @@ describe.each(engines)('%s', (_name, start) => {
   });
 
   it('queues past the per-tool limit, cancel stops a build, cancelling twice is refused, delete removes it', async () => {
-    const slow = JSON.parse((await cli(['build', 'start', e.source('slow'), '-D', '--json'], alpha)).stdout).new_build.name;
-    const queued = JSON.parse((await cli(['build', 'start', e.source('quick'), '-D', '--json'], alpha)).stdout).new_build.name;
+    const slow = JSON.parse((await cli(['build', 'start', e.source('slow'), '-D', '--json'], alpha)).stdout)
+      .new_build.name;
+    const queued = JSON.parse(
+      (await cli(['build', 'start', e.source('quick'), '-D', '--json'], alpha)).stdout,
+    ).new_build.name;
     const q = JSON.parse((await cli(['build', 'show', queued, '--json'], alpha)).stdout).build;
     expect(q).toMatchObject({ status: 'BUILD_PENDING', queue_position: 1 });
     expect((await cli(['build', 'cancel', slow, '-y'], alpha)).code).toBe(0);
@@ -105,7 +108,10 @@ describe.each(engines)('%s', (_name, start) => {
 
   it('quota answers in the upstream shape', async () => {
     const q = JSON.parse((await cli(['build', 'quota', '--json'], alpha)).stdout).quota;
-    expect(q.categories[0]).toMatchObject({ name: 'Registry', items: [{ name: 'Storage', limit: '1.00Gi' }] });
+    expect(q.categories[0]).toMatchObject({
+      name: 'Registry',
+      items: [{ name: 'Storage', limit: '1.00Gi' }],
+    });
   });
 
   it('another tool’s build answers exactly like one that never existed, on every endpoint', async () => {
@@ -118,7 +124,10 @@ describe.each(engines)('%s', (_name, start) => {
       ['DELETE', ''],
     ] as const) {
       const ask = async (id: string) => {
-        const res = await fetch(`${e.api.url}/v1/tool/beta/builds/${id}${suffix}`, { method, headers: { authorization: `Bearer ${beta.TOOLFORGE_TOKEN}` } });
+        const res = await fetch(`${e.api.url}/v1/tool/beta/builds/${id}${suffix}`, {
+          method,
+          headers: { authorization: `Bearer ${beta.TOOLFORGE_TOKEN}` },
+        });
         return `${res.status} ${(await res.text()).replaceAll(id, 'ID')}`;
       };
       expect(await ask(okId), `${method} ${suffix}`).toBe(await ask(never));

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
+import { type OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
 import { loadRoleRules } from '../fakes/kube-apiserver/rbac.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fakes/kube-apiserver.ts';
 import { startTektonSimulator, type TektonSimulator } from '../fakes/tekton-simulator.ts';
@@ -13,6 +13,8 @@ export interface TektonStack {
   kube: FakeApiServer;
   tekton: TektonSimulator;
   registry: RunningRegistry;
+  /** The API's settings, to start another API process against the same cluster. */
+  env: Record<string, string>;
   /** Push the test image to `tool-<tool>/<image>:latest` (what a real build would push); returns its digest. */
   publish(tool: string, image: string): Promise<string>;
   close(): Promise<void>;
@@ -41,7 +43,13 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
   const client = new RegistryClient({ url: registry.url });
   const digests = new Map<string, string>();
   const publish = async (tool: string, image: string) => {
-    const d = await pushImage(built.layout as OciLayout, built.ref, client, `tool-${tool}/${image}`, 'latest');
+    const d = await pushImage(
+      built.layout as OciLayout,
+      built.ref,
+      client,
+      `tool-${tool}/${image}`,
+      'latest',
+    );
     digests.set(`${registry.host}/tool-${tool}/${image}:latest`, d);
     return d;
   };
@@ -50,7 +58,11 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
     digest: (pr) => digests.get(PARAM(pr, 'APP_IMAGE')) ?? `sha256:${'0'.repeat(64)}`,
     script: (pr) => {
       const url = String(PARAM(pr, 'SOURCE_URL'));
-      if (url.includes('fail')) return { fail: { step: 'build', exitCode: 51 }, logs: { build: ['npm ERR! code E404', 'ERROR: failed to build: exit status 1'] } };
+      if (url.includes('fail'))
+        return {
+          fail: { step: 'build', exitCode: 51 },
+          logs: { build: ['npm ERR! code E404', 'ERROR: failed to build: exit status 1'] },
+        };
       if (url.includes('slow')) return { stepMs: 600_000 };
       if (url.includes('oom')) return { oomKilled: { step: 'build' } };
       if (url.includes('evict')) return { evicted: { step: 'build' } };
@@ -58,7 +70,7 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
       return undefined;
     },
   });
-  const api = await startApi({
+  const apiEnv = {
     TOOLFORGE_ENGINE: 'tekton',
     TOOLFORGE_KUBECONFIG: kube.kubeconfigFile(),
     TOOLFORGE_REGISTRY_URL: registry.url,
@@ -66,9 +78,11 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
     TOOLFORGE_SOURCE_ALLOWED_HOSTS: '127.0.0.1,localhost',
     TOOLFORGE_POD_WAIT_SECONDS: '20',
     ...env,
-  });
+  };
+  const api = await startApi(apiEnv);
   return {
     api,
+    env: apiEnv,
     kube,
     tekton,
     registry,

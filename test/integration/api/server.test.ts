@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TEST_STACK_DIR } from '../../helpers/paths.ts';
 
 const SERVER = path.resolve(import.meta.dirname, '../../../packages/api/src/server.ts');
 
@@ -35,7 +36,7 @@ function start(env: Record<string, string>) {
 describe('the API server process', () => {
   it('serves healthz on loopback and stops cleanly on SIGTERM', async () => {
     const data = await mkdtemp(path.join(os.tmpdir(), 'tf-api-'));
-    const s = start({ TOOLFORGE_DATA_DIR: data });
+    const s = start({ TOOLFORGE_DATA_DIR: data, TOOLFORGE_STACK_DIR: TEST_STACK_DIR });
     const url = await s.url;
     const res = await fetch(`${url}/v1/healthz`);
     expect(res.status).toBe(200);
@@ -43,6 +44,20 @@ describe('the API server process', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.output()).toContain('shutting down');
+  });
+
+  it('reports not ready, with the fix, while the builder is missing', async () => {
+    const data = await mkdtemp(path.join(os.tmpdir(), 'tf-api-'));
+    const s = start({ TOOLFORGE_DATA_DIR: data });
+    const res = await fetch(`${await s.url}/v1/healthz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; messages: { error: string[] } };
+    expect(body.status).toBe('ERROR');
+    expect(body.messages.error.join('\n')).toMatch(
+      /stacks: builder .* is missing: run `toolforge-admin stack ensure`/,
+    );
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
   });
 
   it('refuses to start with bad settings: every problem on its own line, exit 1', async () => {

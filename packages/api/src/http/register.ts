@@ -16,7 +16,7 @@ export interface HandlerContext {
   reply: FastifyReply;
   /** Set on authenticated routes: who is calling. */
   identity: Identity | undefined;
-  /** Aborts when the client goes away (used to stop following logs). */
+  /** Aborts when the client goes away or the server shuts down (used to stop following logs). */
   signal: AbortSignal;
 }
 
@@ -30,6 +30,20 @@ export type Handler<N extends RouteName> = (
 ) => Promise<Result<Routes[N]>>;
 
 export type Authenticate = (req: FastifyRequest) => Promise<Identity>;
+
+const closing = new WeakMap<FastifyInstance, AbortSignal>();
+
+/** Aborts when the server starts closing: open log follows end so that shutdown does not wait on them. */
+function closingSignal(app: FastifyInstance): AbortSignal {
+  let signal = closing.get(app);
+  if (!signal) {
+    const c = new AbortController();
+    app.addHook('preClose', async () => c.abort());
+    signal = c.signal;
+    closing.set(app, signal);
+  }
+  return signal;
+}
 
 /** `{param}` (OpenAPI) → `:param` (fastify). */
 export const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
@@ -55,6 +69,7 @@ export function register<N extends RouteName>(
   authenticate?: Authenticate,
 ): void {
   const route: RouteDef = routes[name];
+  const shutdown = closingSignal(app);
   app.route({
     method: route.method,
     url: fastifyPath(route.path),
@@ -81,8 +96,10 @@ export function register<N extends RouteName>(
       } as Parsed<Routes[N]>;
       const abort = new AbortController();
       reply.raw.on('close', () => abort.abort());
-      const result = await handler(input, { req, reply, identity, signal: abort.signal });
-      if (route.kind === 'stream') return streamNdjson(reply, result as AsyncIterable<unknown>, abort.signal);
+      const signal = AbortSignal.any([abort.signal, shutdown]);
+      const result = await handler(input, { req, reply, identity, signal });
+      if (route.kind === 'stream')
+        return streamNdjson(reply, result as AsyncIterable<unknown>, signal, shutdown);
       if (route.kind === 'text') return reply.type('text/plain; version=0.0.4; charset=utf-8').send(result);
       if (route.status) reply.code(route.status);
       return reply.send(result);
@@ -91,7 +108,12 @@ export function register<N extends RouteName>(
 }
 
 /** NDJSON with backpressure; an error after the first byte becomes a final ErrorResponse line. */
-async function streamNdjson(reply: FastifyReply, lines: AsyncIterable<unknown>, signal: AbortSignal) {
+async function streamNdjson(
+  reply: FastifyReply,
+  lines: AsyncIterable<unknown>,
+  signal: AbortSignal,
+  shutdown: AbortSignal,
+) {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -105,17 +127,24 @@ async function streamNdjson(reply: FastifyReply, lines: AsyncIterable<unknown>, 
       if (res.write(`${JSON.stringify(obj)}\n`)) resolve();
       else res.once('drain', resolve);
     });
+  const fail = (e: AppError) =>
+    write({ ...messages({ error: [e.message] }), code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
   try {
     for await (const line of lines) {
       if (signal.aborted || res.destroyed) break;
       await write(line);
     }
+    if (shutdown.aborted && !res.destroyed)
+      await fail(
+        new AppError('NOT_READY', 'The build service is restarting; the log stopped here.', {
+          hint: 'Follow it again in a moment.',
+        }),
+      );
   } catch (err) {
     const e =
       err instanceof AppError ? err : new AppError('INTERNAL', 'The log stream failed on the server.');
     if (!(err instanceof AppError)) reply.log.error({ err }, 'log stream failed');
-    if (!res.destroyed)
-      await write({ ...messages({ error: [e.message] }), code: e.code, ...(e.hint ? { hint: e.hint } : {}) });
+    if (!res.destroyed) await fail(e);
   }
   res.end();
 }

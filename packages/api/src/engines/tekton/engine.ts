@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts';
 import { idBelongsTo } from '../build-id.ts';
 import type { BuildEngine, StartBuild } from '../port.ts';
 import { type Kube, kubeCall, kubeMessage, statusCode } from './kube.ts';
-import { runLogs } from './logs.ts';
+import { podFailure, runLogs } from './logs.ts';
 import { LABELS, MANAGED_BY, TEKTON } from './names.ts';
 import {
   type PipelineRun,
@@ -200,7 +200,6 @@ export class TektonEngine implements BuildEngine {
         labelSelector: `tekton.dev/pipelineRun=${pr.metadata.name}`,
       })
       .catch(() => undefined);
-    const { podFailure } = await import('./logs.ts');
     for (const pod of pods?.items ?? []) {
       const f = podFailure(pod);
       if (f) return { failure: { reason: f.reason, hint: f.message } };

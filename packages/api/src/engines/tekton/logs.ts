@@ -1,10 +1,10 @@
-import { PassThrough } from 'node:stream';
-import { Log, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
-import { type Kube, kubeCall, statusCode } from './kube.ts';
+import { type Kube, kubeCall } from './kube.ts';
 import { waitFor } from './list-watch.ts';
-import { POD_LABEL_PIPELINERUN, TEKTON } from './names.ts';
+import { POD_LABEL_PIPELINERUN } from './names.ts';
+import { openPodLog } from './pod-log.ts';
 
 /** Pod states that mean a container will never start (reported as log lines and failure reasons). */
 const STUCK = new Set([
@@ -19,20 +19,31 @@ const line = (container: string, ts: string, text: string): BuildLog => ({
   line: `[${container}] ${ts} ${text}`,
 });
 const now = () => new Date().toISOString();
+/** How often a follow checks the pod for failures that stop its steps. */
+const POD_CHECK_MS = 2000;
 
 /** Why a pod failed at the pod level (eviction, OOM, image pulls), or undefined. */
-export function podFailure(pod: V1Pod): { reason: string; message: string } | undefined {
+export function podFailure(pod: V1Pod): { reason: string; message: string; container: string } | undefined {
   if (pod.status?.reason === 'Evicted')
-    return { reason: 'Evicted', message: `The build's pod was evicted: ${pod.status.message ?? ''}`.trim() };
+    return {
+      reason: 'Evicted',
+      container: 'pod',
+      message: `The build's pod was evicted: ${pod.status.message ?? ''}`.trim(),
+    };
   for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const waiting = c.state?.waiting?.reason;
     if (waiting && STUCK.has(waiting))
       return {
         reason: waiting,
+        container: c.name,
         message: `Container ${c.name} cannot start: ${waiting}: ${c.state?.waiting?.message ?? ''}`.trim(),
       };
     if (c.state?.terminated?.reason === 'OOMKilled')
-      return { reason: 'OOMKilled', message: `Container ${c.name} ran out of memory (OOMKilled).` };
+      return {
+        reason: 'OOMKilled',
+        container: c.name,
+        message: `Container ${c.name} ran out of memory (OOMKilled).`,
+      };
   }
   return undefined;
 }
@@ -104,93 +115,110 @@ export async function* runLogs(kube: Kube, run: string, opts: Options): AsyncGen
     const containers = (initial.spec?.containers ?? [])
       .map((c) => c.name)
       .filter((n) => n.startsWith('step-'));
+    let failed = false;
     for (const container of containers) {
       if (opts.signal.aborted) return;
-      yield* containerLogs(kube, podName, container, opts);
+      if ((yield* containerLogs(kube, podName, container, opts)) === 'failed') {
+        failed = true;
+        break;
+      }
     }
+    if (failed) continue;
     const pod = await kubeCall(
       'get pod',
       () => kube.core.readNamespacedPod({ name: podName, namespace: kube.namespace }),
       { idempotent: true },
     ).catch(() => undefined);
     const failure = pod && podFailure(pod);
-    if (failure) yield line('pod', now(), failure.message);
+    if (failure) yield line(failure.container, now(), failure.message);
   }
 }
 
+/** One container's lines; 'failed' when it reported that the pod cannot go on (its other steps are moot). */
 async function* containerLogs(
   kube: Kube,
   pod: string,
   container: string,
   opts: Options,
-): AsyncGenerator<BuildLog> {
+): AsyncGenerator<BuildLog, 'done' | 'failed'> {
   let since: string | undefined;
   let seenAtSince = new Set<string>();
+  const readPod = () =>
+    kube.core.readNamespacedPod({ name: pod, namespace: kube.namespace }).catch(() => undefined);
   for (;;) {
-    const out = new PassThrough();
-    let started = false;
+    if (opts.signal.aborted) return 'done';
+    // A running step can wait forever on a later one that never starts (its image cannot be pulled):
+    // watch the pod while streaming, and stop with the pod's failure.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([opts.signal, stop.signal]);
+    let failure: ReturnType<typeof podFailure>;
+    const guard = opts.follow
+      ? setInterval(async () => {
+          const p = await readPod();
+          failure = p && podFailure(p);
+          if (failure) stop.abort();
+        }, POD_CHECK_MS)
+      : undefined;
+    let stream: Awaited<ReturnType<typeof openPodLog>>;
+    const nextSeen = new Set<string>();
     try {
-      const controller = await new Log(kube.kc).log(kube.namespace, pod, container, out, {
-        follow: opts.follow,
-        timestamps: true,
-        ...(since ? { sinceTime: since } : {}),
-      });
-      opts.signal.addEventListener('abort', () => controller.abort(), { once: true });
-      started = true;
-    } catch (err) {
-      out.destroy();
-      const code = statusCode(err);
-      if (code === 404) return; // the pod or container is gone (deleted, cancelled)
-      if (code !== 400 && code !== 500) throw err;
-    }
-    if (!started) {
-      // The container has not started yet: is it ever going to?
-      if (!opts.follow) return;
-      const p = await kube.core
-        .readNamespacedPod({ name: pod, namespace: kube.namespace })
-        .catch(() => undefined);
-      if (!p) return;
-      const failure = podFailure(p);
-      if (failure) {
-        yield line(container, now(), failure.message);
-        return;
+      try {
+        stream = await openPodLog(kube, pod, container, { follow: opts.follow, sinceTime: since, signal });
+      } catch (err) {
+        if (signal.aborted) stream = { ok: false, status: -1, message: 'stopped' };
+        else stream = { ok: false, status: 0, message: (err as Error).message };
       }
-      if (await opts.isFinished()) return;
-      await new Promise((r) => setTimeout(r, 1000));
-      if (opts.signal.aborted) return;
+      if (stream.ok) {
+        let pending = '';
+        try {
+          for await (const chunk of stream.body) {
+            pending += Buffer.from(chunk).toString('utf8');
+            let nl = pending.indexOf('\n');
+            while (nl >= 0) {
+              const raw = pending.slice(0, nl);
+              pending = pending.slice(nl + 1);
+              nl = pending.indexOf('\n');
+              const sp = raw.indexOf(' ');
+              const ts = sp > 0 ? raw.slice(0, sp) : now();
+              const text = sp > 0 ? raw.slice(sp + 1) : raw;
+              // A reconnect from `since` replays that whole second (the apiserver truncates sinceTime):
+              // skip older lines, and lines at exactly `since` already sent.
+              if (since && nanos(ts) < nanos(since)) continue;
+              if (ts === since && seenAtSince.has(raw)) continue;
+              if (ts !== since) nextSeen.clear();
+              since = ts;
+              nextSeen.add(raw);
+              yield line(container, ts, text);
+            }
+          }
+        } catch {
+          // The connection dropped mid-stream (or the guard stopped it): decided below.
+        }
+      }
+    } finally {
+      clearInterval(guard);
+    }
+    if (opts.signal.aborted) return 'done';
+    seenAtSince = nextSeen.size ? nextSeen : seenAtSince;
+    if (!stream.ok && stream.status === 404) return 'done'; // the pod is gone (deleted, cancelled)
+    if (!opts.follow) return 'done';
+    const p = await readPod();
+    failure ??= p && podFailure(p);
+    if (failure) {
+      yield line(failure.container, now(), failure.message);
+      return 'failed';
+    }
+    if (stream.ok) {
+      // The stream ended: because the container finished, or because the connection dropped.
+      if (!p || containerState(p, container)?.terminated) return 'done';
+      const finished = await opts.isFinished();
+      if (finished === true || finished === 'deleted') return 'done';
       continue;
     }
-    let pending = '';
-    const nextSeen = new Set<string>();
-    for await (const chunk of out) {
-      pending += (chunk as Buffer).toString('utf8');
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        const raw = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf('\n');
-        const sp = raw.indexOf(' ');
-        const ts = sp > 0 ? raw.slice(0, sp) : now();
-        const text = sp > 0 ? raw.slice(sp + 1) : raw;
-        // A reconnect from `since` replays that whole second (the apiserver truncates sinceTime): skip
-        // older lines, and lines at exactly `since` already sent. RFC 3339 with nanoseconds sorts as text.
-        if (since && nanos(ts) < nanos(since)) continue;
-        if (ts === since && seenAtSince.has(raw)) continue;
-        if (ts !== since) nextSeen.clear();
-        since = ts;
-        nextSeen.add(raw);
-        yield line(container, ts, text);
-      }
-    }
-    seenAtSince = nextSeen;
-    if (!opts.follow || opts.signal.aborted) return;
-    // The stream ended: because the container finished, or because the connection dropped.
-    const p = await kube.core
-      .readNamespacedPod({ name: pod, namespace: kube.namespace })
-      .catch(() => undefined);
-    const state = p && containerState(p, container);
-    if (!p || state?.terminated || (await opts.isFinished())) return;
+    // 400: the container has not started yet (or is unknown); 0/5xx: the apiserver is not answering.
+    if (!p && stream.status > 0 && stream.status < 500) return 'done';
+    if (p && containerState(p, container)?.terminated && stream.status === 400) return 'done';
+    if ((await opts.isFinished()) === 'deleted') return 'done';
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
-
-export { TEKTON };
