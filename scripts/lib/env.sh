@@ -4,5 +4,5 @@
 TF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export TF_ROOT
 export PATH="$TF_ROOT/.tools/bin:$TF_ROOT/node_modules/.bin:$PATH"
-# The npm client ships a stray "nodedir" user config on some machines; keep its warnings out of logs.
+# Keep npm's update, funding and audit notices out of logs.
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
