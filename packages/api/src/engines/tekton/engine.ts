@@ -4,6 +4,7 @@ import { AppError } from '../../errors.ts';
 import { idBelongsTo } from '../build-id.ts';
 import type { BuildEngine, StartBuild } from '../port.ts';
 import { type Kube, kubeCall, kubeMessage, statusCode } from './kube.ts';
+import type { SchedulerLease } from './lease.ts';
 import { podFailure, runLogs } from './logs.ts';
 import { LABELS, MANAGED_BY, TEKTON } from './names.ts';
 import {
@@ -22,6 +23,8 @@ export interface TektonEngineOptions extends TektonSettings {
   keep: { successful: number; failed: number };
   podWaitMs: number;
   log: Logger;
+  /** With several API replicas, only the lease holder releases queued runs. */
+  lease?: SchedulerLease;
 }
 
 const T = { group: TEKTON.group, version: TEKTON.version, plural: TEKTON.pipelineruns };
@@ -112,6 +115,7 @@ export class TektonEngine implements BuildEngine {
   async schedule(): Promise<void> {
     this.scheduling ??= (async () => {
       try {
+        if (this.o.lease && !(await this.o.lease.acquire())) return;
         const runs = await this.listRuns(`${LABELS.managedBy}=${MANAGED_BY}`);
         const active = runs.filter((r) => !isQueued(r) && !isDone(r));
         const perTool = new Map<string, number>();
@@ -311,5 +315,6 @@ export class TektonEngine implements BuildEngine {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.scheduling;
+    await this.o.lease?.release();
   }
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import { CACHE_SUFFIX } from '../../registry/distribution-registry.ts';
 import type { ImageRegistry } from '../../registry/port.ts';
 import { TektonEngine } from './engine.ts';
 import { connect } from './kube.ts';
+import { SchedulerLease } from './lease.ts';
 
 /** The cluster engine from configuration. */
 export function createTektonEngine(config: Config, registry: ImageRegistry, logger: Logger): TektonEngine {
@@ -24,6 +27,7 @@ export function createTektonEngine(config: Config, registry: ImageRegistry, logg
     keep: { successful: config.OK_BUILDS_TO_KEEP, failed: config.FAILED_BUILDS_TO_KEEP },
     podWaitMs: config.TOOLFORGE_POD_WAIT_SECONDS * 1000,
     log: logger.child({ component: 'tekton' }),
+    lease: new SchedulerLease(kube, `${os.hostname()}_${randomUUID()}`),
   });
   engine.startScheduler();
   return engine;

@@ -1,10 +1,17 @@
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
 import { AppError } from '../../errors.ts';
 
 export interface Kube {
   kc: KubeConfig;
   custom: CustomObjectsApi;
   core: CoreV1Api;
+  coordination: CoordinationV1Api;
   namespace: string;
 }
 
@@ -13,7 +20,13 @@ export function connect(namespace: string, kubeconfig?: string): Kube {
   const kc = new KubeConfig();
   if (kubeconfig) kc.loadFromFile(kubeconfig);
   else kc.loadFromDefault();
-  return { kc, custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), namespace };
+  return {
+    kc,
+    custom: kc.makeApiClient(CustomObjectsApi),
+    core: kc.makeApiClient(CoreV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+    namespace,
+  };
 }
 
 /** Kubernetes' own message from an ApiException's Status body (never the raw exception text). */
