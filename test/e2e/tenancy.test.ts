@@ -1,6 +1,8 @@
 // Isolation between tools, clean and quota, mTLS identity, and pushing to a registry.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +213,50 @@ describe('mutual TLS', () => {
       const none = await cli(['build', 'list'], base);
       expect(none.code).toBe(1);
     } finally {
+      await a.close();
+    }
+  });
+});
+
+describe('behind the API gateway', () => {
+  it('trusts the gateway’s X-Toolforge-Tool, serves under its path prefix, and streams through it', async () => {
+    const a = await startApi({ TOOLFORGE_AUTH: 'gateway', BUILDER: HARNESS_BUILDER });
+    // A stand-in for Toolforge's gateway: it authenticates the caller (here by a token of its own),
+    // drops any identity header the caller sent, and forwards /builds/* to the API.
+    const gateway = http.createServer((req, res) => {
+      const tool = { 'Bearer gw-alpha': 'alpha' }[req.headers.authorization ?? ''];
+      if (!tool || !req.url?.startsWith('/builds/')) return void res.writeHead(401).end();
+      const headers = { ...req.headers, 'x-toolforge-tool': tool };
+      delete headers.authorization;
+      const up = http.request(
+        `${a.url}${req.url.slice('/builds'.length)}`,
+        { method: req.method, headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = gateway.address() as AddressInfo;
+      const env = {
+        TOOLFORGE_API_URL: `http://127.0.0.1:${port}/builds`,
+        TOOLFORGE_TOOL: 'alpha',
+        TOOLFORGE_TOKEN: 'gw-alpha',
+      };
+      const started = await cli(['build', 'start', quick().url], env);
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toContain('consumer built');
+      const list = await cli(['build', 'list'], env);
+      expect(list.stdout).toMatch(/alpha-buildpacks-pipelinerun-\w{5}.*ok/);
+      // The API itself: no header, or a header naming another tool than the path, is refused.
+      expect((await fetch(`${a.url}/v1/tool/alpha/builds`)).status).toBe(401);
+      const other = await fetch(`${a.url}/v1/tool/alpha/builds`, { headers: { 'x-toolforge-tool': 'beta' } });
+      expect(other.status).toBe(403);
+    } finally {
+      gateway.close();
       await a.close();
     }
   });
