@@ -27,7 +27,7 @@ export function lexicallyContained(dirParts: readonly string[], target: string):
   return true;
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+export function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (err) {

@@ -7,13 +7,11 @@ import {
   futimesSync,
   lchownSync,
   linkSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
   readdirSync,
   rmSync,
-  type Stats,
   symlinkSync,
   unlinkSync,
   writeSync,
@@ -23,7 +21,7 @@ import { decompress } from './decompress.ts';
 import { UnsafeArchiveError } from './errors.ts';
 import type { LayerCompression } from './media-types.ts';
 import { readTar, type TarEntry } from './tar/reader.ts';
-import { lexicallyContained, Root, type SymlinkPolicy, splitName } from './unpack-paths.ts';
+import { lexicallyContained, lstatOrUndefined, Root, type SymlinkPolicy, splitName } from './unpack-paths.ts';
 
 export type { SymlinkPolicy } from './unpack-paths.ts';
 
@@ -292,16 +290,6 @@ export class UnpackSession {
     for (const key of this.#dirMeta.keys())
       if (key === rel || key.startsWith(below)) this.#dirMeta.delete(key);
     for (const key of this.#symlinks) if (key.startsWith(below)) this.#symlinks.delete(key);
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
   }
 }
 

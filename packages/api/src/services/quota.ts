@@ -18,45 +18,13 @@ export function quotaShape(
   usedBytes: number,
   limitBytes: number | undefined,
 ): { quota: Quota; percent: number } {
-  if (!limitBytes) {
-    return {
-      quota: {
-        categories: [
-          {
-            name: 'Registry',
-            items: [
-              {
-                name: 'Storage',
-                limit: 'Unlimited',
-                used: formatBytes(usedBytes),
-                available: 'Unlimited',
-                capacity: '0%',
-              },
-            ],
-          },
-        ],
-      },
-      percent: 0,
-    };
-  }
-  const percent = Math.round((usedBytes / limitBytes) * 100);
-  return {
-    quota: {
-      categories: [
-        {
-          name: 'Registry',
-          items: [
-            {
-              name: 'Storage',
-              limit: formatBytes(limitBytes),
-              used: formatBytes(usedBytes),
-              available: formatBytes(Math.max(0, limitBytes - usedBytes)),
-              capacity: `${percent}%`,
-            },
-          ],
-        },
-      ],
-    },
-    percent,
+  const percent = limitBytes ? Math.round((usedBytes / limitBytes) * 100) : 0;
+  const item = {
+    name: 'Storage',
+    limit: limitBytes ? formatBytes(limitBytes) : 'Unlimited',
+    used: formatBytes(usedBytes),
+    available: limitBytes ? formatBytes(Math.max(0, limitBytes - usedBytes)) : 'Unlimited',
+    capacity: `${percent}%`,
   };
+  return { quota: { categories: [{ name: 'Registry', items: [item] }] }, percent };
 }

@@ -32,6 +32,16 @@ const CacheMetadataSchema = z.object({
 });
 export type CacheMetadata = z.infer<typeof CacheMetadataSchema>;
 
+/** A layer of a finished build, as export hands it to the cache. */
+export interface CachedLayer {
+  bpId: string;
+  version: string;
+  name: string;
+  dir: string;
+  types: { build: boolean; launch: boolean; cache: boolean };
+  data: Record<string, unknown>;
+}
+
 export class BuildCache {
   readonly dir: string;
   constructor(dir: string) {
@@ -66,16 +76,7 @@ export class BuildCache {
    * Replace the cache with the given layers, moved (not copied) out of a finished build. Runs only after a
    * successful export; a crash halfway leaves the previous cache in place.
    */
-  async save(
-    layers: {
-      bpId: string;
-      version: string;
-      name: string;
-      dir: string;
-      types: { build: boolean; launch: boolean; cache: boolean };
-      data: Record<string, unknown>;
-    }[],
-  ): Promise<void> {
+  async save(layers: CachedLayer[]): Promise<void> {
     const staging = path.join(this.dir, 'staging');
     await rm(staging, { recursive: true, force: true });
     mkdirSync(path.join(staging, 'layers'), { recursive: true });

@@ -13,6 +13,7 @@ import {
   writeImage,
 } from '@toolforge/oci';
 import type { BuiltBuildpack } from './build-phase.ts';
+import type { CachedLayer } from './cache.ts';
 import type { BuildRequest, PreviousImage } from './context.ts';
 import { bpId, bpVersion, escapeId, PLATFORM_API } from './descriptor.ts';
 import { PATHS } from './exec.ts';
@@ -36,14 +37,7 @@ export interface Exported {
   defaultType: string | undefined;
   reusedLayers: number;
   /** Launch layers that are also cache layers, for saving the cache. */
-  layers: {
-    bpId: string;
-    version: string;
-    name: string;
-    dir: string;
-    types: { build: boolean; launch: boolean; cache: boolean };
-    data: Record<string, unknown>;
-  }[];
+  layers: CachedLayer[];
 }
 
 type Job =
