@@ -101,7 +101,7 @@ async function lifecycle(req: BuildRequest): Promise<BuildResult> {
     const e = await exportPhase(req, built, previousMeta);
     req.events.log(
       'export',
-      `Image ${req.output.refName}@${e.manifest.digest} (${e.reusedLayers} layer(s) reused)`,
+      `Image ${e.manifest.digest} written (${e.reusedLayers} layer(s) reused from the previous image)`,
     );
     if (cache) {
       await cache.save(e.layers);
