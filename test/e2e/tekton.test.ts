@@ -1,10 +1,12 @@
 // The cluster engine's own behaviour against the fake kube-apiserver and the Tekton simulator (fakes, not a
 // cluster): the PipelineRun it creates, Kubernetes failures, dropped watches and log streams, pods that
 // never start, runs deleted by someone else, and pod-level failures.
+import { pushImage, RegistryClient } from '@toolforge/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../helpers/api.ts';
 import { cli } from '../helpers/cli.ts';
 import { makeRepo } from '../helpers/git.ts';
+import { makeImage } from '../helpers/oci-images.ts';
 import { startTektonStack, type TektonStack } from '../helpers/tekton.ts';
 
 let s: TektonStack;
@@ -154,6 +156,28 @@ describe('logs', () => {
     expect(r.stderr).toContain('The build service is restarting; the log stopped here.');
     expect((await cli(['build', 'cancel', id, '-y'], env)).code).toBe(0);
   }, 30_000);
+});
+
+describe('the build cache image', () => {
+  it('tool-<tool>/<image>-cache counts in the quota, is not listed as an image, and clean removes it', async () => {
+    await s.publish('cachy', 'tool-cachy');
+    const e = { ...env, TOOLFORGE_TOOL: 'cachy', TOOLFORGE_TOKEN: s.api.token('cachy') };
+    const quota = async () =>
+      JSON.parse((await cli(['build', 'quota', '--json'], e)).stdout).quota.categories[0].items[0].used;
+    const before = await quota();
+    // What the export step would push there: another image (its own layers).
+    await using cache = await makeImage('cache');
+    const client = new RegistryClient({ url: s.registry.url });
+    await pushImage(cache.layout, cache.ref, client, 'tool-cachy/tool-cachy-cache', 'latest');
+    expect(await quota()).not.toBe(before);
+    // Not an image of the tool: clean reports it as the build cache.
+    const clean = await cli(['build', 'clean', '-y', '--json'], e);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('tool-cachy-cache');
+    expect(clean.stdout).toContain('build cache');
+    expect(await client.listTags('tool-cachy/tool-cachy-cache').catch(() => [])).toEqual([]);
+    expect(await client.listTags('tool-cachy/tool-cachy').catch(() => [])).toEqual([]);
+  });
 });
 
 describe('pod-level failures', () => {

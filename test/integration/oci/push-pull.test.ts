@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { pullImage, pushImage, RegistryClient, RegistryError } from '../../../packages/oci/src/index.ts';
+import { emptyLayout, makeImage } from '../../helpers/oci-images.ts';
 import { startRegistry } from '../../helpers/registry.ts';
 import { startTokenServer } from '../../helpers/token-server.ts';
-import { emptyLayout, makeImage } from './fixtures.ts';
 import { startProxy } from './proxy.ts';
 
 const run = promisify(execFile);

@@ -8,9 +8,9 @@ import {
   RegistryError,
   sha256,
 } from '../../../packages/oci/src/index.ts';
+import { emptyLayout, makeImage } from '../../helpers/oci-images.ts';
 import { startRegistry } from '../../helpers/registry.ts';
 import { grant, startTokenServer } from '../../helpers/token-server.ts';
-import { emptyLayout, makeImage } from './fixtures.ts';
 import { type ProxiedRequest, startProxy } from './proxy.ts';
 import { startStub } from './stub-server.ts';
 

@@ -1,9 +1,9 @@
-// Test images for the registry integration tests.
+// Small random test images (three layers) for registry and push tests.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { layerFromEntries, OciLayout, writeImage } from '../../../packages/oci/src/index.ts';
+import { layerFromEntries, OciLayout, writeImage } from '@toolforge/oci';
 
 export interface TestImage extends AsyncDisposable {
   layout: OciLayout;
