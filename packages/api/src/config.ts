@@ -45,7 +45,20 @@ export const ConfigSchema = z.object({
   /** Extra CA certificates builds trust (PEM file or folder), e.g. a TLS-inspecting proxy's; "" for none. */
   TOOLFORGE_BUILD_CA_CERTS: z.string().default('/usr/local/share/ca-certificates'),
 
-  // Builder and run image pairs, with upstream builds-api's names (refs into the stack store here).
+  /**
+   * Where the image catalogue is published: `file:<path>`, `configmap:<namespace>/<name>`, or `none`.
+   * Default: `file:<data>/catalogue/catalogue.yaml` embedded, `configmap:tf-public/image-config` on Tekton.
+   */
+  TOOLFORGE_CATALOGUE: z
+    .string()
+    .regex(
+      /^(file:.+|configmap:[a-z0-9-]+\/[a-z0-9.-]+|none)$/,
+      'file:<path>, configmap:<namespace>/<name> or none',
+    )
+    .optional(),
+
+  // Builder and run image pairs, with upstream builds-api's names (refs into the stack store here); a
+  // published catalogue's builders take their place.
   BUILDER: z.string().min(1).default('toolforge/bookworm-builder:latest'),
   RUNNER: z.string().min(1).default('toolforge/bookworm-run:latest'),
   LATEST_BUILDER: z.string().min(1).optional(),

@@ -6,6 +6,8 @@ import { OciLayout, RegistryClient } from '@toolforge/oci';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
+import { catalogueLocation, catalogueSource } from './catalogue/factory.ts';
+import { CatalogueStore } from './catalogue/store.ts';
 import type { Config } from './config.ts';
 import { du } from './du.ts';
 import { createLocalEngine } from './engines/local/factory.ts';
@@ -18,8 +20,10 @@ import { DistributionRegistry } from './registry/distribution-registry.ts';
 import { LayoutRegistry } from './registry/layout-registry.ts';
 import type { ImageRegistry } from './registry/port.ts';
 import { buildRoutes } from './routes/builds.ts';
+import { imageRoutes } from './routes/images.ts';
 import type { HealthCheck } from './routes/service.ts';
 import { type BuilderPairs, BuildService } from './services/build-service.ts';
+import { ImagesService } from './services/images-service.ts';
 import { BuildsRepo } from './store/builds-repo.ts';
 import { openDatabase } from './store/db.ts';
 import { ToolsRepo } from './store/tools-repo.ts';
@@ -28,6 +32,7 @@ export interface Service {
   app: FastifyInstance;
   engine: BuildEngine;
   tools: ToolsRepo;
+  catalogue: CatalogueStore;
   close(): Promise<void>;
 }
 
@@ -178,6 +183,15 @@ export async function createService(
   );
   health.unshift({ name: 'engine', check: () => engine.health() });
 
+  const catalogue = new CatalogueStore(
+    catalogueSource(catalogueLocation(config), config),
+    builderPairs(config),
+    logger.child({ component: 'catalogue' }),
+  );
+  await catalogue.start();
+  health.push({ name: 'catalogue', check: async () => undefined, warnings: () => catalogue.warnings() });
+  const images = new ImagesService({ catalogue, registry });
+
   const builds = new BuildService({
     engine,
     registry,
@@ -189,7 +203,7 @@ export async function createService(
       maxValueBytes: config.TOOLFORGE_ENVVARS_MAX_VALUE_BYTES,
       maxTotalBytes: config.TOOLFORGE_ENVVARS_MAX_TOTAL_BYTES,
     },
-    builders: () => builderPairs(config),
+    builders: () => catalogue.builders(),
     onStarted: () => started.inc({ engine: engine.name }),
     ...(busy ? { busy } : {}),
     ...(cleanExtras ? { cleanExtras } : {}),
@@ -220,13 +234,15 @@ export async function createService(
         }
       : {}),
     health,
-    plugins: [(a) => buildRoutes(a, builds, authenticate)],
+    plugins: [(a) => buildRoutes(a, builds, authenticate), (a) => imageRoutes(a, images, authenticate)],
   });
   return {
     app,
     engine,
     tools,
+    catalogue,
     close: async () => {
+      catalogue.stop();
       await app.close();
       await engine.close();
       db.close();

@@ -26,4 +26,14 @@ export {
   stackStorePaths,
   withStackLock,
 } from './stack-store/ensure.ts';
-export { STACK_REPOS, stackPackages } from './stack-store/stacks.ts';
+export {
+  buildMatrix,
+  IMAGE_FLAVOUR_LABEL,
+  IMAGE_KIND_LABEL,
+  type ImageRecipeArgs,
+  type MatrixEntry,
+  type MatrixInput,
+  matrixPairs,
+  matrixRepo,
+} from './stack-store/matrix.ts';
+export { STACK_REPOS, type StackProgress, stackPackages } from './stack-store/stacks.ts';

@@ -2,8 +2,8 @@
 // preconditions and the Role from tekton/rbac.yaml, as a real apiserver does).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Kube } from '../../../packages/api/src/engines/tekton/kube.ts';
 import { SchedulerLease } from '../../../packages/api/src/engines/tekton/lease.ts';
+import { connect, type Kube } from '../../../packages/api/src/kube/client.ts';
 import { loadRoleRules } from '../../fakes/kube-apiserver/rbac.ts';
 import { type FakeApiServer, startFakeApiServer } from '../../fakes/kube-apiserver.ts';
 import { REPO_ROOT } from '../../helpers/paths.ts';

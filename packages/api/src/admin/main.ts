@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // toolforge-admin: operator commands that act on this machine's data folder directly (not over HTTP):
-// stacks and builders, tools and their tokens.
+// stacks and builders, the image catalogue, tools and their tokens.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,24 +8,15 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ensureStacks, packageBuildpack, stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfig } from '../config.ts';
+import { DEFAULT_CATALOGUE_FILE, ensureCatalogue } from '../catalogue/ensure.ts';
+import { catalogueLocation, catalogueSource } from '../catalogue/factory.ts';
+import { PublishRefused } from '../catalogue/publish.ts';
+import { FileCatalogueSource } from '../catalogue/source.ts';
 import { TOOL_NAME } from '../services/validation.ts';
 import { openDatabase } from '../store/db.ts';
 import { ToolsRepo } from '../store/tools-repo.ts';
-
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const err = (s: string) => process.stderr.write(`${s}\n`);
-
-class AdminError extends Error {}
-
-function config() {
-  try {
-    return loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new AdminError(e.message);
-    throw e;
-  }
-}
+import { catalogueCommands } from './catalogue.ts';
+import { AdminError, config, err, out } from './common.ts';
 
 function tools() {
   const c = config();
@@ -58,16 +49,39 @@ stack
   .command('ensure')
   .description('build the stacks and builders when missing or out of date (run by ./scripts/start)')
   .option('--refresh', 're-read Debian indexes and build a new pair when Debian has updates')
+  .option(
+    '--catalogue <file>',
+    'the catalogue to build and publish when it is a file',
+    DEFAULT_CATALOGUE_FILE,
+  )
   .action(async (o) => {
     const c = config();
     const t0 = Date.now();
-    const r = await ensureStacks(c.TOOLFORGE_STACK_DIR ?? c.TOOLFORGE_DATA_DIR, {
-      refresh: Boolean(o.refresh),
-      progress: (e) => err(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}`),
-    });
+    const progress = (e: { stage: string; detail: string }) =>
+      err(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}`);
+    const dir = c.TOOLFORGE_STACK_DIR ?? c.TOOLFORGE_DATA_DIR;
+    const r = await ensureStacks(dir, { refresh: Boolean(o.refresh), progress });
     out(`run image:   ${r.run.ref} ${r.run.digest}`);
     out(`build image: ${r.build.ref} ${r.build.digest}`);
     for (const b of r.builders) out(`builder:     ${b.ref} ${b.digest}${b.rebuilt ? ' (new)' : ''}`);
+    // The embedded default publishes its catalogue to a file; a cluster's is published by its operators.
+    const target = catalogueSource(catalogueLocation(c), c);
+    if (!(target instanceof FileCatalogueSource)) return;
+    try {
+      const cat = await ensureCatalogue(target, {
+        file: o.catalogue,
+        stackDir: dir,
+        layout: await OciLayout.open(stackStorePaths(dir).layout),
+        force: r.stacksRebuilt,
+        progress,
+      });
+      out(
+        `catalogue:   revision ${cat.revision} in ${target.description}${cat.status === 'published' ? ' (new)' : ''}`,
+      );
+    } catch (e) {
+      if (e instanceof PublishRefused) throw new AdminError(`${e.message}:\n  ${e.problems.join('\n  ')}`);
+      throw e;
+    }
   });
 stack
   .command('refresh')
@@ -184,6 +198,8 @@ token
     if (!tools().repo.revokeToken(id)) throw new AdminError(`no active token ${id}`);
     out(`revoked ${id}`);
   });
+
+catalogueCommands(program);
 
 try {
   await program.parseAsync(process.argv);

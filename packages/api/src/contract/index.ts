@@ -2,6 +2,7 @@ export * from './builds.ts';
 export * from './client.ts';
 export * from './errors.ts';
 export * from './health.ts';
+export * from './images.ts';
 export * from './messages.ts';
 export * from './openapi.ts';
 export * from './routes.ts';

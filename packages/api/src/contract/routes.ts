@@ -12,6 +12,7 @@ import {
   StartResponseSchema,
 } from './builds.ts';
 import { HealthResponseSchema } from './health.ts';
+import { ImageListResponseSchema, SupportedVersionsResponseSchema } from './images.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -198,6 +199,30 @@ export const buildRoutes = {
   },
 } as const satisfies Record<string, RouteDef>;
 
-export const routes = { ...buildRoutes } as const satisfies Record<string, RouteDef>;
+export const imageRoutes = {
+  supportedVersions: {
+    operationId: 'supportedVersions',
+    method: 'GET',
+    path: '/v1/supported-versions',
+    summary: 'The builder and run image pairs builds may use',
+    tags: ['images'],
+    response: SupportedVersionsResponseSchema,
+    errors: [500],
+    auth: false,
+  },
+  images: {
+    operationId: 'images',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/images',
+    summary: "The curated images and the tool's built images",
+    tags: ['images'],
+    params: ToolParamsSchema,
+    response: ImageListResponseSchema,
+    errors: [401, 403, 500, 503],
+    auth: true,
+  },
+} as const satisfies Record<string, RouteDef>;
+
+export const routes = { ...buildRoutes, ...imageRoutes } as const satisfies Record<string, RouteDef>;
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;

@@ -7,6 +7,8 @@ import type { MetricsRegistry } from '../metrics.ts';
 export interface HealthCheck {
   name: string;
   check(): Promise<string | undefined>;
+  /** Problems that do not make the service unready (shown as warnings). */
+  warnings?(): string[];
 }
 
 /** healthz, metrics and openapi.json: public, unauthenticated. */
@@ -26,11 +28,12 @@ export function serviceRoutes(
         }
       }),
     );
+    const warning = deps.health.flatMap((h) => (h.warnings?.() ?? []).map((w) => `${h.name}: ${w}`));
     if (problems.length) {
       reply.code(503);
-      return { status: 'ERROR' as const, messages: messages({ error: problems.sort() }) };
+      return { status: 'ERROR' as const, messages: messages({ error: problems.sort(), warning }) };
     }
-    return { status: 'OK' as const, messages: messages() };
+    return { status: 'OK' as const, messages: messages({ warning }) };
   });
   register(app, 'metrics', async () => deps.metrics.render());
   register(app, 'openapi', async () => deps.openapi);

@@ -2,8 +2,15 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Descriptor, layerFromDirectory, type OciLayout, readImage, writeImage } from '@toolforge/oci';
-import { assembleRootfs, BUILD_RECIPE, CNB_USER, type Recipe, RUN_RECIPE } from '../stacks/index.ts';
-import { FORMAT_LABEL, PACKAGES_LABEL, STACK_FORMAT, SUITES_LABEL, stackLabels } from './labels.ts';
+import {
+  assembleRootfs,
+  BUILD_RECIPE,
+  CNB_USER,
+  type Recipe,
+  RUN_RECIPE,
+  type StackUser,
+} from '../stacks/index.ts';
+import { BASE_ID, FORMAT_LABEL, PACKAGES_LABEL, STACK_FORMAT, SUITES_LABEL, stackLabels } from './labels.ts';
 
 export const CREATED = '1980-01-01T00:00:01Z';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -20,15 +27,41 @@ export interface StackImage {
 
 export type StackProgress = (event: { stage: string; detail: string }) => void;
 
-async function imageFromRecipe(
+export interface RecipeImage {
+  recipe: Recipe;
+  /** Repository in the layout; the image is tagged `<repo>:<tag>` (the caller moves `latest`). */
+  repo: string;
+  tag: string;
+  /** Scratch directory for the rootfs, removed once the layer is written. */
+  dir: string;
+  /** Whose stack labels the image carries; catalogue images are run images with more packages. */
+  base: 'run' | 'build';
+  /** Env after PATH and LANG (which it may override), in this order. */
+  env?: Readonly<Record<string, string>>;
+  /** Added to the stack labels; the record of what went in (format, packages, suites) always wins. */
+  labels?: Readonly<Record<string, string>>;
+  /** Default CNB_USER. */
+  user?: StackUser;
+  /** Progress stage name. */
+  stage: string;
+}
+
+export interface RecipeImageResult {
+  ref: string;
+  descriptor: Descriptor;
+  packages: number;
+}
+
+/** Assembles `spec.recipe` and writes it as a one-layer image. */
+export async function imageFromRecipe(
   layout: OciLayout,
-  recipe: Recipe,
-  kind: 'run' | 'build',
-  opts: { workDir: string; cacheDir: string; refresh: boolean; tag: string; progress: StackProgress },
-): Promise<StackImage> {
-  const dir = path.join(opts.workDir, recipe.name);
+  spec: RecipeImage,
+  opts: { cacheDir: string; refresh: boolean; progress: StackProgress },
+): Promise<RecipeImageResult> {
+  const { recipe, dir, stage } = spec;
+  const user = spec.user ?? CNB_USER;
   opts.progress({
-    stage: kind,
+    stage,
     detail: `resolving and downloading ${recipe.packages.length} Debian packages and their dependencies`,
   });
   let lastShown = 0;
@@ -40,7 +73,7 @@ async function imageFromRecipe(
       if (p.done === p.total || Date.now() - lastShown > 2000) {
         lastShown = Date.now();
         opts.progress({
-          stage: kind,
+          stage,
           detail: `packages ${p.done}/${p.total} (${(p.bytes / 1e6).toFixed(1)} MB)`,
         });
       }
@@ -51,7 +84,7 @@ async function imageFromRecipe(
     if (!existsSync(path.join(result.rootfs, f))) writeFileSync(path.join(result.rootfs, f), '');
   }
   opts.progress({
-    stage: kind,
+    stage,
     detail: `${result.packages.length} packages, ${result.stats.files} files (${(result.stats.bytes / 1e6).toFixed(1)} MB); writing the image layer`,
   });
   const file = layout.tempPath('.layer');
@@ -61,24 +94,19 @@ async function imageFromRecipe(
   );
   await layout.putBlobFile(file, { move: true, trusted: true, digest: layer.digest, size: layer.size });
   const packages = result.packages.map((p) => ({ name: p.name, version: p.version, sha256: p.sha256 }));
-  const env = [`PATH=${PATH}`, 'LANG=C.UTF-8'];
-  if (kind === 'build')
-    env.push(
-      `CNB_USER_ID=${CNB_USER.uid}`,
-      `CNB_GROUP_ID=${CNB_USER.gid}`,
-      `CNB_STACK_ID=${stackLabels(kind, result.distro)['io.buildpacks.stack.id']}`,
-    );
+  const ref = `${spec.repo}:${spec.tag}`;
   const written = await writeImage(layout, {
     config: {
       created: CREATED,
       architecture: 'amd64',
       os: 'linux',
       config: {
-        Env: env,
-        User: `${CNB_USER.uid}:${CNB_USER.gid}`,
+        Env: Object.entries({ PATH, LANG: 'C.UTF-8', ...spec.env }).map(([k, v]) => `${k}=${v}`),
+        User: `${user.uid}:${user.gid}`,
         WorkingDir: '/',
         Labels: {
-          ...stackLabels(kind, result.distro),
+          ...stackLabels(spec.base, result.distro),
+          ...spec.labels,
           [FORMAT_LABEL]: STACK_FORMAT,
           [PACKAGES_LABEL]: JSON.stringify(packages),
           [SUITES_LABEL]: JSON.stringify(result.suites.map((s) => ({ suite: s.suite, date: s.date }))),
@@ -92,15 +120,36 @@ async function imageFromRecipe(
       ],
     },
     layers: [layer],
-    ref: `${kind === 'run' ? STACK_REPOS.run : STACK_REPOS.build}:${opts.tag}`,
+    ref,
   });
   await rm(dir, { recursive: true, force: true });
-  return {
-    kind,
-    ref: `${kind === 'run' ? STACK_REPOS.run : STACK_REPOS.build}:${opts.tag}`,
-    descriptor: written.manifest,
-    packages: packages.length,
-  };
+  return { ref, descriptor: written.manifest, packages: packages.length };
+}
+
+async function stackImage(
+  layout: OciLayout,
+  kind: 'run' | 'build',
+  opts: { workDir: string; cacheDir: string; refresh: boolean; tag: string; progress: StackProgress },
+): Promise<StackImage> {
+  const recipe = kind === 'run' ? RUN_RECIPE : BUILD_RECIPE;
+  const env: Record<string, string> =
+    kind === 'build'
+      ? { CNB_USER_ID: `${CNB_USER.uid}`, CNB_GROUP_ID: `${CNB_USER.gid}`, CNB_STACK_ID: BASE_ID }
+      : {};
+  const image = await imageFromRecipe(
+    layout,
+    {
+      recipe,
+      repo: STACK_REPOS[kind],
+      tag: opts.tag,
+      dir: path.join(opts.workDir, recipe.name),
+      base: kind,
+      env,
+      stage: kind,
+    },
+    opts,
+  );
+  return { kind, ...image };
 }
 
 export const today = () => new Date().toISOString().slice(0, 10).replaceAll('-', '');
@@ -128,8 +177,8 @@ export async function createStacks(
     tag,
     progress,
   };
-  const run = await imageFromRecipe(layout, RUN_RECIPE, 'run', common);
-  const build = await imageFromRecipe(layout, BUILD_RECIPE, 'build', common);
+  const run = await stackImage(layout, 'run', common);
+  const build = await stackImage(layout, 'build', common);
   await layout.tag(`${STACK_REPOS.run}:latest`, run.descriptor);
   await layout.tag(`${STACK_REPOS.build}:latest`, build.descriptor);
   const changed =

@@ -3,12 +3,14 @@ import type { CommandContext } from '../context.ts';
 import { buildCommand } from './build/index.ts';
 import { completionCommand } from './completion.ts';
 import { configCommand } from './config.ts';
+import { imagesCommand } from './images/index.ts';
 
 export type GetContext = () => CommandContext;
 
 /** Adds every command group to the program. */
 export function registerCommands(program: Command, ctx: GetContext): void {
   program.addCommand(buildCommand(ctx));
+  program.addCommand(imagesCommand(ctx));
   program.addCommand(configCommand(ctx));
   program.addCommand(completionCommand(ctx, () => program));
   inherit(program);

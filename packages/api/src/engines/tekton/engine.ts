@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Build, BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
+import { type Kube, kubeCall, kubeMessage, statusCode } from '../../kube/client.ts';
 import { idBelongsTo } from '../build-id.ts';
 import type { BuildEngine, StartBuild } from '../port.ts';
-import { type Kube, kubeCall, kubeMessage, statusCode } from './kube.ts';
 import type { SchedulerLease } from './lease.ts';
 import { podFailure, runLogs } from './logs.ts';
 import { LABELS, MANAGED_BY, TEKTON } from './names.ts';

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
+import { connect } from '../../kube/client.ts';
 import { CACHE_SUFFIX } from '../../registry/distribution-registry.ts';
 import type { ImageRegistry } from '../../registry/port.ts';
 import { TektonEngine } from './engine.ts';
-import { connect } from './kube.ts';
 import { SchedulerLease } from './lease.ts';
 
 /** The cluster engine from configuration. */

@@ -1,5 +1,5 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { type Kube, statusCode } from './kube.ts';
+import { type Kube, statusCode } from '../../kube/client.ts';
 
 /**
  * Leader election over a coordination.k8s.io Lease, as Kubernetes controllers do it: only the holder

@@ -1,8 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
-import { type Kube, kubeCall } from './kube.ts';
-import { waitFor } from './list-watch.ts';
+import { type Kube, kubeCall } from '../../kube/client.ts';
+import { waitFor } from '../../kube/list-watch.ts';
 import { POD_LABEL_PIPELINERUN } from './names.ts';
 import { openPodLog } from './pod-log.ts';
 

@@ -1,6 +1,6 @@
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import type { Kube } from './kube.ts';
+import type { Kube } from '../../kube/client.ts';
 
 export type LogStream =
   | { ok: true; body: AsyncIterable<Uint8Array> }

@@ -7,6 +7,7 @@ import { logsCommand } from './logs.ts';
 import { quotaCommand } from './quota.ts';
 import { showCommand } from './show.ts';
 import { startCommand } from './start.ts';
+import { versionsCommand } from './versions.ts';
 
 /** `toolforge build …`: the builds API from the terminal, text output as upstream's CLI prints it. */
 export function buildCommand(ctx: GetContext) {
@@ -19,5 +20,6 @@ export function buildCommand(ctx: GetContext) {
     .addCommand(bulkCommand(ctx, 'cancel'))
     .addCommand(bulkCommand(ctx, 'delete'))
     .addCommand(quotaCommand(ctx))
-    .addCommand(cleanCommand(ctx));
+    .addCommand(cleanCommand(ctx))
+    .addCommand(versionsCommand(ctx));
 }

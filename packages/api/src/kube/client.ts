@@ -5,7 +5,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { AppError } from '../../errors.ts';
+import { AppError } from '../errors.ts';
 
 export interface Kube {
   kc: KubeConfig;

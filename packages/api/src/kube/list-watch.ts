@@ -1,5 +1,5 @@
 import { Watch } from '@kubernetes/client-node';
-import type { Kube } from './kube.ts';
+import type { Kube } from './client.ts';
 
 type Obj = { metadata?: { name?: string; resourceVersion?: string } };
 

@@ -1,0 +1,161 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseCatalogue } from './parse.ts';
+import { PublishRefused, publishCatalogue } from './publish.ts';
+import type { BuildReport } from './report.ts';
+import { CatalogueConflict, FileCatalogueSource } from './source.ts';
+import { CatalogueStore } from './store.ts';
+
+const SOURCE = `version: 1
+builders:
+  default: {builder: toolforge/bookworm-builder:latest, runner: toolforge/bookworm-run:latest}
+  deprecated: {builder: old-builder:1, runner: old-run:1, valid_until: 2026-01-01}
+kinds: {base: {}, web: {}}
+flavours: {py: {}, php: {}}
+images:
+  python:
+    state: stable
+    aliases: [tf-python]
+    variants:
+      jobs-framework: {build: {kind: base, flavour: py}}
+      webservice: {build: {kind: web, flavour: py}, extra: {wstype: python}}
+  php:
+    state: beta
+    variants:
+      webservice: {build: {kind: web, flavour: php}}
+  fixed:
+    state: stable
+    image: registry.example/fixed:1
+`;
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const ok = (kind: string, flavour: string, d: string) => ({
+  kind,
+  flavour,
+  status: 'ok' as const,
+  ref: `toolforge/${flavour}-${kind}:20261121`,
+  digest: digest(d),
+});
+const report = (entries: BuildReport['entries']): BuildReport => ({ version: 1, created: 'now', entries });
+const full = report([ok('base', 'py', 'a'), ok('web', 'py', 'b'), ok('web', 'php', 'c')]);
+
+const target = () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-cat-'));
+  return { dir, source: new FileCatalogueSource(path.join(dir, 'catalogue.yaml')) };
+};
+
+describe('publishing', () => {
+  it('resolves every build reference from the report and writes both documents', async () => {
+    const { dir, source } = target();
+    const r = await publishCatalogue(source, SOURCE, { report: full, reportName: 'r1.json' });
+    expect(r.revision).toBe(1);
+    const published = parseCatalogue(readFileSync(path.join(dir, 'catalogue.yaml'), 'utf8'));
+    if (!published.ok) throw new Error(published.problems.join('\n'));
+    expect(published.catalogue.images.python?.variants.webservice?.image).toBe(
+      `toolforge/py-web:20261121@${digest('b')}`,
+    );
+    expect(published.catalogue.provenance).toMatchObject({
+      report: 'r1.json',
+      source_sha256: expect.any(String),
+    });
+    const legacy = parse(readFileSync(path.join(dir, 'images-v1.yaml'), 'utf8'));
+    expect(legacy.python).toMatchObject({ image: 'toolforge/py-base:20261121', aliases: ['tf-python'] });
+    expect(legacy.fixed.image).toBe('registry.example/fixed:1');
+    // Publishing again is the next revision.
+    expect((await publishCatalogue(source, SOURCE, { report: full })).revision).toBe(2);
+  });
+
+  it('a failed or missing combination publishes nothing and names each pair', async () => {
+    const { dir, source } = target();
+    const partial = report([
+      ok('base', 'py', 'a'),
+      { kind: 'web', flavour: 'py', status: 'failed', error: 'E: Unable to locate package python9' },
+    ]);
+    const refused = await publishCatalogue(source, SOURCE, { report: partial }).catch((e) => e);
+    expect(refused).toBeInstanceOf(PublishRefused);
+    expect(refused.problems).toEqual([
+      'web × php: not in the build report',
+      'web × py: its build failed: E: Unable to locate package python9',
+    ]);
+    expect(existsSync(path.join(dir, 'catalogue.yaml'))).toBe(false);
+    expect(existsSync(path.join(dir, 'images-v1.yaml'))).toBe(false);
+    expect(await publishCatalogue(source, SOURCE).catch((e) => e.message)).toMatch(
+      /publish it with the build report/,
+    );
+  });
+
+  it('two concurrent publishers: one wins, the other is refused and overwrites nothing', async () => {
+    const { source } = target();
+    await publishCatalogue(source, SOURCE, { report: full });
+    const other = SOURCE.replace('aliases: [tf-python]', 'aliases: [tf-python, py]');
+    const results = await Promise.allSettled([
+      publishCatalogue(source, SOURCE, { report: full }),
+      publishCatalogue(source, other, { report: full }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost.map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(CatalogueConflict)]);
+    const now = parseCatalogue(((await source.read()) as { text: string }).text);
+    expect(now.ok && now.catalogue.revision).toBe(2);
+  });
+});
+
+describe('the catalogue in force', () => {
+  const quiet = pino({ level: 'silent' });
+  const fallback = {
+    default: { builder: 'cfg-b', runner: 'cfg-r' },
+    latest: { builder: 'cfg-b', runner: 'cfg-r' },
+  };
+
+  it('uses configured builders until a catalogue is published, then the catalogue’s', async () => {
+    const { source } = target();
+    const store = new CatalogueStore(source, fallback, quiet);
+    await store.start();
+    expect(store.builders().default.builder).toBe('cfg-b');
+    await publishCatalogue(source, SOURCE, { report: full });
+    await store.reload();
+    expect(store.builders()).toMatchObject({
+      default: { builder: 'toolforge/bookworm-builder:latest' },
+      latest: { builder: 'toolforge/bookworm-builder:latest' },
+      deprecated: { builder: 'old-builder:1', validUntil: new Date('2026-01-01T00:00:00Z') },
+    });
+    store.stop();
+  });
+
+  it('an invalid new version is reported with its problems; the last good one stays in force', async () => {
+    const { dir, source } = target();
+    await publishCatalogue(source, SOURCE, { report: full });
+    const store = new CatalogueStore(source, fallback, quiet);
+    await store.start();
+    writeFileSync(path.join(dir, 'catalogue.yaml'), 'version: 1\nbuilders: {}\nimages: {x: {state: gone}}\n');
+    await store.reload();
+    expect(store.current?.revision).toBe(1);
+    expect(store.warnings()).toEqual([
+      expect.stringMatching(
+        /is invalid and was not loaded: builders.default: .*; images.x.state: unknown state "gone"/,
+      ),
+    ]);
+    // Publishing a good one again clears the warning.
+    await publishCatalogue(source, SOURCE, { report: full });
+    await store.reload();
+    expect(store.warnings()).toEqual([]);
+    expect(store.current?.revision).toBe(1); // the invalid document was not counted as a revision
+    store.stop();
+  });
+
+  it('follows the file: a newly published version is loaded without a restart', async () => {
+    const { source } = target();
+    const store = new CatalogueStore(source, fallback, quiet);
+    await store.start();
+    await publishCatalogue(source, SOURCE, { report: full });
+    for (let i = 0; i < 50 && store.current?.revision !== 1; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(store.current?.revision).toBe(1);
+    store.stop();
+  });
+});
