@@ -90,7 +90,7 @@ describe('builders come from the catalogue', () => {
       'Deprecated version are not supported anymore (the deadline was until 2026-01-01)',
     );
     const res = await fetch(`${api.url}/v1/supported-versions`);
-    expect((await res.json()).deprecated).toMatchObject({ is_valid: false });
+    expect(((await res.json()) as any).deprecated).toMatchObject({ is_valid: false });
   });
 
   it('an invalid catalogue is not loaded: healthz warns with its problems and the last good one stays', async () => {

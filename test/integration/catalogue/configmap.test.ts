@@ -32,7 +32,7 @@ afterAll(() => admin?.stop());
 const source = (kubeconfig: string) =>
   new ConfigMapCatalogueSource(connect('tf-public', kubeconfig), 'tf-public', 'image-config');
 const cm = () =>
-  admin.get('configmaps', 'tf-public', 'image-config') as {
+  admin.get('configmaps', 'tf-public', 'image-config') as unknown as {
     data: Record<string, string>;
     metadata: { resourceVersion: string };
   };
