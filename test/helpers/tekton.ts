@@ -77,6 +77,8 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
     TOOLFORGE_ALLOW_FILE_SOURCES: 'true',
     TOOLFORGE_SOURCE_ALLOWED_HOSTS: '127.0.0.1,localhost',
     TOOLFORGE_POD_WAIT_SECONDS: '20',
+    // The fake's RBAC covers the build namespace only; the ConfigMap catalogue has its own tests.
+    TOOLFORGE_CATALOGUE: 'none',
     ...env,
   };
   const api = await startApi(apiEnv);
