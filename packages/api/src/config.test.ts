@@ -32,4 +32,32 @@ describe('loadConfig', () => {
   it('leaves the CLI settings alone when both share a shell', () => {
     expect(() => loadConfig({ TOOLFORGE_API_URL: 'http://x', TOOLFORGE_TOKEN: 't' })).not.toThrow();
   });
+
+  it('checks the settings that only go together: Harbor needs its account, and replaces the registry URL', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ TOOLFORGE_HARBOR_URL: 'https://harbor.example' })).toEqual([
+      'TOOLFORGE_HARBOR_URL: needs TOOLFORGE_HARBOR_USERNAME and TOOLFORGE_HARBOR_PASSWORD',
+    ]);
+    expect(
+      problems({
+        TOOLFORGE_HARBOR_URL: 'https://harbor.example',
+        TOOLFORGE_HARBOR_USERNAME: 'robot$builds-api',
+        TOOLFORGE_HARBOR_PASSWORD: 'p',
+        TOOLFORGE_REGISTRY_URL: 'https://registry.example',
+      }),
+    ).toEqual(['TOOLFORGE_HARBOR_URL and TOOLFORGE_REGISTRY_URL: set one (Harbor is the registry)']);
+    expect(problems({ TOOLFORGE_ENGINE: 'tekton' })[0]).toMatch(
+      /^TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_HARBOR_URL or/,
+    );
+    expect(problems({ TOOLFORGE_CATALOGUE: 'configmap:tf-public' })[0]).toMatch(
+      /^TOOLFORGE_CATALOGUE="configmap:tf-public"/,
+    );
+  });
 });

@@ -91,6 +91,14 @@ export const ConfigSchema = z.object({
   TOOLFORGE_REGISTRY_URL: z.url().optional(),
   TOOLFORGE_REGISTRY_USERNAME: z.string().optional(),
   TOOLFORGE_REGISTRY_PASSWORD: z.string().optional(),
+  /** Harbor (v2.0 API): projects per tool, robot accounts per build, quota and clean from Harbor. */
+  TOOLFORGE_HARBOR_URL: z.url().optional(),
+  /** The API's own Harbor account: may create projects, robots and retention policies. */
+  TOOLFORGE_HARBOR_USERNAME: z.string().optional(),
+  TOOLFORGE_HARBOR_PASSWORD: z.string().optional(),
+  /** Artifacts kept per repository by each tool project's retention policy. */
+  TOOLFORGE_HARBOR_RETENTION_KEEP: z.coerce.number().int().min(1).default(5),
+  TOOLFORGE_HARBOR_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(10),
   /** Storage quota per tool in MiB (images and build cache); 0 = unlimited. */
   TOOLFORGE_QUOTA_MB: z.coerce.number().int().min(0).default(1024),
 
@@ -183,10 +191,16 @@ function crossChecks(c: z.infer<typeof ConfigSchema>): string[] {
   if (c.DEPRECATED_BUILDER && !c.DEPRECATED_VALID_UNTIL) {
     out.push('DEPRECATED_VALID_UNTIL: required when DEPRECATED_BUILDER is set');
   }
-  if (c.TOOLFORGE_ENGINE === 'tekton' && !c.TOOLFORGE_REGISTRY_URL) {
+  if (c.TOOLFORGE_ENGINE === 'tekton' && !c.TOOLFORGE_REGISTRY_URL && !c.TOOLFORGE_HARBOR_URL) {
     out.push(
-      'TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_REGISTRY_URL (where builds push, e.g. https://tools-harbor.wmcloud.org)',
+      'TOOLFORGE_ENGINE=tekton: needs TOOLFORGE_HARBOR_URL or TOOLFORGE_REGISTRY_URL (where builds push, e.g. https://tools-harbor.wmcloud.org)',
     );
+  }
+  if (c.TOOLFORGE_HARBOR_URL && !(c.TOOLFORGE_HARBOR_USERNAME && c.TOOLFORGE_HARBOR_PASSWORD)) {
+    out.push('TOOLFORGE_HARBOR_URL: needs TOOLFORGE_HARBOR_USERNAME and TOOLFORGE_HARBOR_PASSWORD');
+  }
+  if (c.TOOLFORGE_HARBOR_URL && c.TOOLFORGE_REGISTRY_URL) {
+    out.push('TOOLFORGE_HARBOR_URL and TOOLFORGE_REGISTRY_URL: set one (Harbor is the registry)');
   }
   if (Boolean(c.TOOLFORGE_REGISTRY_USERNAME) !== Boolean(c.TOOLFORGE_REGISTRY_PASSWORD)) {
     out.push('TOOLFORGE_REGISTRY_USERNAME and TOOLFORGE_REGISTRY_PASSWORD: set both or neither');

@@ -12,11 +12,14 @@ import type { Config } from './config.ts';
 import { du } from './du.ts';
 import { createLocalEngine } from './engines/local/factory.ts';
 import { LogHub } from './engines/local/log-hub.ts';
+import type { PushTarget } from './engines/local/run-build.ts';
 import { type BuildEngine, NO_PINS, type PinnedDigests } from './engines/port.ts';
 import { createTektonEngine } from './engines/tekton/factory.ts';
 import { certificateAuth, gatewayAuth, tokenAuth } from './http/auth.ts';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.ts';
 import { DistributionRegistry } from './registry/distribution-registry.ts';
+import { HarborClient } from './registry/harbor/client.ts';
+import { HarborRegistry } from './registry/harbor/registry.ts';
 import { LayoutRegistry } from './registry/layout-registry.ts';
 import type { ImageRegistry } from './registry/port.ts';
 import { buildRoutes } from './routes/builds.ts';
@@ -51,6 +54,59 @@ export function builderPairs(config: Config): BuilderPairs {
         }
       : {}),
   };
+}
+
+function harborRegistry(config: Config, logger: Logger): HarborRegistry | undefined {
+  if (!config.TOOLFORGE_HARBOR_URL) return undefined;
+  return new HarborRegistry({
+    client: new HarborClient({
+      url: config.TOOLFORGE_HARBOR_URL,
+      username: config.TOOLFORGE_HARBOR_USERNAME ?? '',
+      password: config.TOOLFORGE_HARBOR_PASSWORD ?? '',
+      timeoutMs: config.TOOLFORGE_HARBOR_TIMEOUT_SECONDS * 1000,
+    }),
+    quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
+    retentionKeep: config.TOOLFORGE_HARBOR_RETENTION_KEEP,
+    log: logger.child({ component: 'harbor' }),
+  });
+}
+
+/** Where the embedded engine pushes: Harbor with a robot per build, or a registry with the service's credentials. */
+function pushTarget(
+  config: Config,
+  harbor: HarborRegistry | undefined,
+): (PushTarget & { host: string }) | undefined {
+  if (harbor) {
+    const url = config.TOOLFORGE_HARBOR_URL as string;
+    return {
+      host: harbor.host,
+      open: async (tool, buildId) => {
+        const access = await harbor.issue(tool, buildId);
+        return {
+          client: new RegistryClient({
+            url,
+            credentials: { username: access.username, password: access.password },
+          }),
+          release: () => harbor.revoke(tool, access.id),
+        };
+      },
+    };
+  }
+  const client = registryClient(config);
+  if (!client || !config.TOOLFORGE_REGISTRY_URL) return undefined;
+  return {
+    host: new URL(config.TOOLFORGE_REGISTRY_URL).host,
+    open: async () => ({ client, release: async () => {} }),
+  };
+}
+
+/** Revoke robot accounts a crash left behind, without delaying the start. */
+function sweepLater(
+  harbor: HarborRegistry,
+  isActive: (tool: string, id: string) => Promise<boolean>,
+  logger: Logger,
+): void {
+  void harbor.sweep(isActive).catch((err) => logger.warn({ err }, 'sweeping leftover robot accounts failed'));
 }
 
 function registryClient(config: Config): RegistryClient | undefined {
@@ -106,9 +162,18 @@ export async function createService(
         .filter(Boolean),
     ),
   };
-  const push = registryClient(config);
   const cacheRoot = path.join(data, 'cache', 'builds');
   const health: HealthCheck[] = [];
+  const catalogue = new CatalogueStore(
+    catalogueSource(catalogueLocation(config), config),
+    builderPairs(config),
+    logger.child({ component: 'catalogue' }),
+  );
+  await catalogue.start();
+  health.push({ name: 'catalogue', check: async () => undefined, warnings: () => catalogue.warnings() });
+  const harbor = harborRegistry(config, logger);
+  const push = pushTarget(config, harbor);
+  const quotaBytes = config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined;
   let registry: ImageRegistry;
   let engine: BuildEngine;
   let busy: ((tool: string) => boolean) | undefined;
@@ -121,8 +186,8 @@ export async function createService(
     const images = new LayoutRegistry({
       root: path.join(data, 'images'),
       // With a registry configured, image references name it; the layout store stays the local copy.
-      ...(config.TOOLFORGE_REGISTRY_URL ? { host: new URL(config.TOOLFORGE_REGISTRY_URL).host } : {}),
-      quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
+      ...(push ? { host: push.host } : {}),
+      quotaBytes,
       extraUsage: async (tool) => du(path.join(cacheRoot, `tool-${tool}`)),
     });
     const local = createLocalEngine(config, {
@@ -150,12 +215,15 @@ export async function createService(
     );
     health.push({
       name: 'stacks',
-      check: async () =>
-        (await stackLayout.resolve(config.BUILDER))
+      check: async () => {
+        const builder = catalogue.builders().default.builder;
+        return (await stackLayout.resolve(builder))
           ? undefined
-          : `builder ${config.BUILDER} is missing: run \`toolforge-admin stack ensure\``,
+          : `builder ${builder} is missing: run \`toolforge-admin stack ensure\``;
+      },
     });
-    registry = images;
+    // With Harbor, quota, listing and clean are Harbor's; the layout store is the local copy.
+    registry = harbor ?? images;
     engine = local;
     busy = (tool) => local.busy(tool);
     cleanExtras = async (tool) => {
@@ -165,17 +233,23 @@ export async function createService(
       return ['Removed the build cache (the next build starts cold).'];
     };
     await local.recover();
+    if (harbor) sweepLater(harbor, async (_tool, id) => local.isActive(id), logger);
   } else {
-    if (!push || !config.TOOLFORGE_REGISTRY_URL)
-      throw new Error('the tekton engine needs TOOLFORGE_REGISTRY_URL');
-    registry = new DistributionRegistry({
-      client: push,
-      host: new URL(config.TOOLFORGE_REGISTRY_URL).host,
-      quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
-    });
-    engine = createTektonEngine(config, registry, logger);
-    health.push({ name: 'registry', check: () => registry.health() });
+    const client = registryClient(config);
+    if (!harbor && !client)
+      throw new Error('the tekton engine needs TOOLFORGE_HARBOR_URL or TOOLFORGE_REGISTRY_URL');
+    registry =
+      harbor ??
+      new DistributionRegistry({
+        client: client as RegistryClient,
+        host: new URL(config.TOOLFORGE_REGISTRY_URL as string).host,
+        quotaBytes,
+      });
+    const tekton = createTektonEngine(config, registry, logger);
+    engine = tekton;
+    if (harbor) sweepLater(harbor, (tool, id) => tekton.isActive(tool, id), logger);
   }
+  if (registry.name !== 'layout') health.push({ name: 'registry', check: () => registry.health() });
   metrics.register(
     new Gauge('toolforge_log_followers', 'Clients following a build log (embedded engine).').collect(() => [
       [{}, hub.followers],
@@ -183,13 +257,6 @@ export async function createService(
   );
   health.unshift({ name: 'engine', check: () => engine.health() });
 
-  const catalogue = new CatalogueStore(
-    catalogueSource(catalogueLocation(config), config),
-    builderPairs(config),
-    logger.child({ component: 'catalogue' }),
-  );
-  await catalogue.start();
-  health.push({ name: 'catalogue', check: async () => undefined, warnings: () => catalogue.warnings() });
   const images = new ImagesService({ catalogue, registry });
 
   const builds = new BuildService({

@@ -176,7 +176,12 @@ describe('tekton simulator', () => {
     const results = podScripts(pod as any)[stepCommand(c['step-results'])[0]!]!;
     expect(results).toContain('>"/tekton/results/APP_IMAGE_DIGEST"');
     const secretVolume = pod.spec?.volumes?.find((v) => v.name === 'registry-credentials');
-    expect(secretVolume?.secret).toEqual({ secretName: 'registry-push-mytool-abc12', optional: true });
+    // The lifecycle reads $DOCKER_CONFIG/config.json: the Secret's .dockerconfigjson key lands there.
+    expect({ ...secretVolume?.secret }).toEqual({
+      secretName: 'registry-push-mytool-abc12',
+      optional: true,
+      items: [expect.objectContaining({ key: '.dockerconfigjson', path: 'config.json' })],
+    });
     expect(c['step-analyze']!.volumeMounts).toContainEqual(
       expect.objectContaining({
         name: 'registry-credentials',

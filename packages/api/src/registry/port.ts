@@ -14,6 +14,24 @@ export interface CleanReport {
   freedBytes: number;
 }
 
+/** Push access for one build (a Harbor robot account): it may push to that tool's project only. */
+export interface PushAccess {
+  /** Handle to revoke it with (e.g. the robot's id). */
+  id: string;
+  username: string;
+  password: string;
+}
+
+/** Short-lived, per-build push credentials, where the registry can issue them (Harbor). */
+export interface PushCredentials {
+  /** Make pushes to the tool possible (its project) and issue credentials for one build. */
+  issue(tool: string, buildId: string): Promise<PushAccess>;
+  /** Revoke them (idempotent). */
+  revoke(tool: string, id: string): Promise<void>;
+  /** Revoke every build's credentials whose build is not active any more; returns how many. */
+  sweep(isActive: (tool: string, buildId: string) => Promise<boolean>): Promise<number>;
+}
+
 /**
  * The registry port: where a tool's images go, how much room they take, and how they are cleaned.
  * Adapters: a per-tool OCI image layout (embedded default), any OCI registry by URL, Harbor.
@@ -33,4 +51,6 @@ export interface ImageRegistry {
     opts: { keepLatest: boolean; quiescent?: boolean },
   ): Promise<CleanReport>;
   health(): Promise<string | undefined>;
+  /** Per-build push credentials; undefined when pushes use the service's own (or none). */
+  readonly credentials?: PushCredentials;
 }

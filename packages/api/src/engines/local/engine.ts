@@ -237,6 +237,11 @@ export class LocalEngine implements BuildEngine {
     return this.closed ? 'shutting down' : undefined;
   }
 
+  /** Whether a build is running now (its push credentials are still in use). */
+  isActive(id: string): boolean {
+    return this.running.has(id);
+  }
+
   /** Whether any build of the tool is queued or running (clean collects garbage at once only when not). */
   busy(tool: string): boolean {
     return [...this.running.values()].some((r) => r.tool === tool);

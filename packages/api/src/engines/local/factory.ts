@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadExtraCaCerts } from '@toolforge/buildpacks';
-import type { OciLayout, RegistryClient } from '@toolforge/oci';
+import type { OciLayout } from '@toolforge/oci';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import type { LayoutRegistry } from '../../registry/layout-registry.ts';
@@ -8,6 +8,7 @@ import type { SourcePolicy } from '../../source/url.ts';
 import type { BuildRecord, BuildsRepo } from '../../store/builds-repo.ts';
 import { LocalEngine } from './engine.ts';
 import type { LogHub } from './log-hub.ts';
+import type { PushTarget } from './run-build.ts';
 
 /** The embedded engine from configuration. */
 export function createLocalEngine(
@@ -17,7 +18,7 @@ export function createLocalEngine(
     hub: LogHub;
     logger: Logger;
     images: LayoutRegistry;
-    push: RegistryClient | undefined;
+    push: PushTarget | undefined;
     stackLayout: OciLayout;
     rootfsCache: string;
     cacheRoot: string;
@@ -38,7 +39,7 @@ export function createLocalEngine(
       stackLayout: deps.stackLayout,
       rootfsCache: deps.rootfsCache,
       images: deps.images,
-      push: deps.push ? { client: deps.push } : undefined,
+      push: deps.push,
       git: { timeoutMs: config.TOOLFORGE_GIT_TIMEOUT_SECONDS * 1000, allowFile: deps.sourcePolicy.allowFile },
       sourcePolicy: deps.sourcePolicy,
       limits: {

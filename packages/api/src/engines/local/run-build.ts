@@ -18,6 +18,11 @@ import { resolveSource, type SourcePolicy } from '../../source/url.ts';
 import type { BuildRecord, BuildsRepo } from '../../store/builds-repo.ts';
 import type { LogHub } from './log-hub.ts';
 
+/** Where built images are pushed: a client that may push one build's image, until released. */
+export interface PushTarget {
+  open(tool: string, buildId: string): Promise<{ client: RegistryClient; release(): Promise<void> }>;
+}
+
 export interface RunnerDeps {
   repo: BuildsRepo;
   logs: LogHub;
@@ -29,8 +34,8 @@ export interface RunnerDeps {
   stackLayout: OciLayout;
   rootfsCache: string;
   images: LayoutRegistry;
-  /** Also push to this registry (the layout store stays the local copy and the source of layer reuse). */
-  push?: { client: RegistryClient } | undefined;
+  /** Also push to a registry (the layout store stays the local copy and the source of layer reuse). */
+  push?: PushTarget | undefined;
   git: Omit<GitOptions, 'signal'>;
   sourcePolicy: SourcePolicy;
   limits: BuildpackLimits;
@@ -188,7 +193,14 @@ export async function runBuild(record: BuildRecord, deps: RunnerDeps, abort: Abo
     if (deps.push) {
       say('export', `Pushing ${record.destinationImage}`);
       const repository = deps.images.repository(record.tool, record.imageName);
-      await pushImage(layout, ref, deps.push.client, repository, 'latest');
+      const target = await deps.push.open(record.tool, id);
+      try {
+        await pushImage(layout, ref, target.client, repository, 'latest');
+      } finally {
+        await target
+          .release()
+          .catch((err) => deps.log.warn({ err, buildId: id }, 'could not revoke push access'));
+      }
     }
     say('export', `Built ${record.destinationImage}@${result.digest}`);
     deps.repo.update(id, {

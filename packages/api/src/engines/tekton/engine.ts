@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { Build, BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
 import { type Kube, kubeCall, kubeMessage, statusCode } from '../../kube/client.ts';
-import { idBelongsTo } from '../build-id.ts';
+import type { PushCredentials } from '../../registry/port.ts';
+import { idBelongsTo, newBuildId } from '../build-id.ts';
 import type { BuildEngine, StartBuild } from '../port.ts';
 import type { SchedulerLease } from './lease.ts';
 import { podFailure, runLogs } from './logs.ts';
-import { LABELS, MANAGED_BY, TEKTON } from './names.ts';
+import { ANNOTATIONS, LABELS, MANAGED_BY, TEKTON } from './names.ts';
 import {
   type PipelineRun,
   PipelineRunSchema,
@@ -15,6 +16,7 @@ import {
   toBuild,
   toPipelineRun,
 } from './pipeline-run.ts';
+import { createPushSecret, deletePushSecret, ownSecret, pushSecretName } from './push-secret.ts';
 
 export interface TektonEngineOptions extends TektonSettings {
   perTool: number;
@@ -25,6 +27,10 @@ export interface TektonEngineOptions extends TektonSettings {
   log: Logger;
   /** With several API replicas, only the lease holder releases queued runs. */
   lease?: SchedulerLease;
+  /** Per-build push credentials (Harbor robots), handed to each run as its own Secret. */
+  credentials?: PushCredentials;
+  /** The registry host those credentials are for (the Secret's dockerconfigjson key). */
+  registryHost: string;
 }
 
 const T = { group: TEKTON.group, version: TEKTON.version, plural: TEKTON.pipelineruns };
@@ -117,6 +123,7 @@ export class TektonEngine implements BuildEngine {
       try {
         if (this.o.lease && !(await this.o.lease.acquire())) return;
         const runs = await this.listRuns(`${LABELS.managedBy}=${MANAGED_BY}`);
+        await this.releaseEnded(runs).catch((err) => this.o.log.warn({ err }, 'revoking push access failed'));
         const active = runs.filter((r) => !isQueued(r) && !isDone(r));
         const perTool = new Map<string, number>();
         for (const r of active)
@@ -158,16 +165,14 @@ export class TektonEngine implements BuildEngine {
     await this.prune(input.tool, input.imageName).catch((err) =>
       this.o.log.warn({ err }, 'pruning old runs failed'),
     );
-    const body = toPipelineRun(input, this.o, { pending: true });
-    let created: unknown;
-    for (let attempt = 0; ; attempt++) {
+    let created: PipelineRun | undefined;
+    for (let attempt = 0; !created; attempt++) {
+      // With per-build credentials the run is named here, so that its Secret can be named (and made) first.
+      const name = this.o.credentials ? newBuildId(input.tool) : undefined;
       try {
-        created = await kubeCall('create PipelineRun', () =>
-          this.kube.custom.createNamespacedCustomObject({ ...T, namespace: this.kube.namespace, body }),
-        );
-        break;
+        created = await this.createRun(input, name);
       } catch (err) {
-        // generateName collided with an existing run: try another name once.
+        // A name already taken (generated here or by generateName): try another one, once.
         if (statusCode(err) === 409 && attempt === 0) continue;
         if (statusCode(err) === 409)
           throw new AppError('ENGINE_UNAVAILABLE', `Could not create the build: ${kubeMessage(err)}`, {
@@ -181,11 +186,81 @@ export class TektonEngine implements BuildEngine {
         throw err;
       }
     }
-    const pr = PipelineRunSchema.parse(created);
     await this.schedule();
-    const fresh = (await this.getRun(pr.metadata.name)) ?? pr;
+    const fresh = (await this.getRun(created.metadata.name)) ?? created;
     const position = (await this.queue()).findIndex((q) => q.metadata.name === fresh.metadata.name);
     return toBuild(fresh, position >= 0 ? { queuePosition: position + 1 } : {});
+  }
+
+  /** Create the run; with per-build credentials, its push Secret first and nothing left when anything fails. */
+  private async createRun(input: StartBuild, name: string | undefined): Promise<PipelineRun> {
+    const creds = this.o.credentials;
+    if (!creds || !name) {
+      const body = toPipelineRun(input, this.o, { pending: true });
+      return PipelineRunSchema.parse(
+        await kubeCall('create PipelineRun', () =>
+          this.kube.custom.createNamespacedCustomObject({ ...T, namespace: this.kube.namespace, body }),
+        ),
+      );
+    }
+    const access = await creds.issue(input.tool, name);
+    const secret = pushSecretName(name);
+    try {
+      await createPushSecret(this.kube, secret, this.o.registryHost, access, input.tool);
+      const body = toPipelineRun(input, this.o, {
+        pending: true,
+        name,
+        registrySecret: secret,
+        annotations: { [ANNOTATIONS.pushAccess]: access.id },
+      });
+      const pr = PipelineRunSchema.parse(
+        await kubeCall('create PipelineRun', () =>
+          this.kube.custom.createNamespacedCustomObject({ ...T, namespace: this.kube.namespace, body }),
+        ),
+      );
+      // Kubernetes deletes the Secret with its run (e.g. when retention prunes it).
+      await ownSecret(this.kube, secret, pr).catch((err) =>
+        this.o.log.warn({ err }, 'could not own the push Secret'),
+      );
+      return pr;
+    } catch (err) {
+      await deletePushSecret(this.kube, secret).catch(() => undefined);
+      await creds
+        .revoke(input.tool, access.id)
+        .catch((e) => this.o.log.warn({ err: e }, 'could not revoke push access'));
+      throw err;
+    }
+  }
+
+  /** Revoke the push credentials of runs that ended (their robot and Secret are useless from then on). */
+  private async releaseEnded(runs: PipelineRun[]): Promise<void> {
+    const creds = this.o.credentials;
+    if (!creds) return;
+    for (const r of runs) {
+      const id = r.metadata.annotations[ANNOTATIONS.pushAccess];
+      if (!id || !isDone(r)) continue;
+      const tool = r.metadata.labels[LABELS.tool] ?? '';
+      await creds.revoke(tool, id);
+      await deletePushSecret(this.kube, pushSecretName(r.metadata.name)).catch(() => undefined);
+      await kubeCall('annotate PipelineRun', () =>
+        this.kube.custom.patchNamespacedCustomObject({
+          ...T,
+          namespace: this.kube.namespace,
+          name: r.metadata.name,
+          body: [
+            { op: 'remove', path: `/metadata/annotations/${ANNOTATIONS.pushAccess.replace('/', '~1')}` },
+          ],
+        }),
+      ).catch((err) => {
+        if (statusCode(err) !== 404 && statusCode(err) !== 422) throw err;
+      });
+    }
+  }
+
+  /** Whether a build still needs its push credentials (for sweeping leftovers at start-up). */
+  async isActive(_tool: string, id: string): Promise<boolean> {
+    const pr = await this.getRun(id);
+    return !!pr && !isDone(pr);
   }
 
   async get(tool: string, id: string): Promise<Build | undefined> {

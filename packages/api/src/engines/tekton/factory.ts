@@ -28,6 +28,8 @@ export function createTektonEngine(config: Config, registry: ImageRegistry, logg
     podWaitMs: config.TOOLFORGE_POD_WAIT_SECONDS * 1000,
     log: logger.child({ component: 'tekton' }),
     lease: new SchedulerLease(kube, `${os.hostname()}_${randomUUID()}`),
+    registryHost: registry.host,
+    ...(registry.credentials ? { credentials: registry.credentials } : {}),
   });
   engine.startScheduler();
   return engine;

@@ -41,6 +41,8 @@ export const ANNOTATIONS = {
   useDeprecated: 'toolforge.org/use-deprecated-versions',
   envvarNames: 'toolforge.org/envvar-names',
   envvarsSha256: 'toolforge.org/envvars-sha256',
+  /** The build's push credentials (a Harbor robot id), until they are revoked when the run ends. */
+  pushAccess: 'toolforge.org/push-access',
 } as const;
 
 /** Tekton's pod labels for finding a run's pods. */

@@ -22,11 +22,18 @@ const goDuration = (seconds: number) =>
 export function toPipelineRun(
   input: StartBuild,
   s: TektonSettings,
-  opts: { pending: boolean },
+  opts: {
+    pending: boolean;
+    /** The build id, when the engine names the run itself (e.g. to name its per-run Secret first). */
+    name?: string;
+    /** The build's own push Secret (Harbor robot), instead of the shared one. */
+    registrySecret?: string;
+    annotations?: Record<string, string>;
+  },
 ): Record<string, unknown> {
   const envvars = input.params.envvars ?? {};
   const cache = s.cacheImage?.(input);
-  const secret = s.registrySecret?.(input);
+  const secret = opts.registrySecret ?? s.registrySecret?.(input);
   const params: { name: string; value: string | string[] }[] = [
     { name: PARAMS.builder, value: input.builderImage },
     { name: PARAMS.runner, value: input.runImage },
@@ -43,7 +50,7 @@ export function toPipelineRun(
     apiVersion: `${TEKTON.group}/${TEKTON.version}`,
     kind: 'PipelineRun',
     metadata: {
-      generateName: `${input.tool}-buildpacks-pipelinerun-`,
+      ...(opts.name ? { name: opts.name } : { generateName: `${input.tool}-buildpacks-pipelinerun-` }),
       namespace: s.namespace,
       labels: {
         [LABELS.user]: input.tool,
@@ -56,6 +63,7 @@ export function toPipelineRun(
         [ANNOTATIONS.useDeprecated]: String(input.params.use_deprecated_versions),
         [ANNOTATIONS.envvarNames]: JSON.stringify(Object.keys(envvars).sort()),
         [ANNOTATIONS.envvarsSha256]: sha256Envvars(envvars),
+        ...opts.annotations,
       },
     },
     spec: {
@@ -83,6 +91,7 @@ const Condition = z.object({
 export const PipelineRunSchema = z.object({
   metadata: z.object({
     name: z.string(),
+    uid: z.string().optional(),
     namespace: z.string().optional(),
     labels: z.record(z.string(), z.string()).default({}),
     annotations: z.record(z.string(), z.string()).default({}),
