@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
+import type { FakeHarbor } from '../fakes/harbor.ts';
 import { loadRoleRules } from '../fakes/kube-apiserver/rbac.ts';
 import { type FakeApiServer, startFakeApiServer } from '../fakes/kube-apiserver.ts';
 import { startTektonSimulator, type TektonSimulator } from '../fakes/tekton-simulator.ts';
@@ -29,7 +30,10 @@ const PARAM = (pr: any, name: string) => pr.spec.params.find((p: any) => p.name 
  * URL: one containing `fail` fails its build step, `slow` takes minutes, `oom` is OOM-killed, `evict` is
  * evicted, `pull` never starts (ImagePullBackOff).
  */
-export async function startTektonStack(env: Record<string, string> = {}): Promise<TektonStack> {
+export async function startTektonStack(
+  env: Record<string, string> = {},
+  opts: { harbor?: FakeHarbor } = {},
+): Promise<TektonStack> {
   const kube = await startFakeApiServer({
     rbac: {
       rules: loadRoleRules(path.join(REPO_ROOT, 'tekton/rbac.yaml'), 'builds-api-access'),
@@ -37,10 +41,16 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
       user: 'system:serviceaccount:builds-api:builds-api',
     },
   });
-  const registry = await startRegistry();
+  // With Harbor, its registry (behind its token service) holds the images; pushes use its admin.
+  const registry = opts.harbor?.registry ?? (await startRegistry());
+  const pushUrl = opts.harbor?.url ?? registry.url;
+  const pushHost = opts.harbor?.host ?? registry.host;
   // One real image, built once, that every simulated build "pushes".
   const built = await harnessBuild({ 'provide.txt': '', 'require.txt': '' });
-  const client = new RegistryClient({ url: registry.url });
+  const client = new RegistryClient({
+    url: pushUrl,
+    ...(opts.harbor ? { credentials: opts.harbor.admin } : {}),
+  });
   const digests = new Map<string, string>();
   const publish = async (tool: string, image: string) => {
     const d = await pushImage(
@@ -50,7 +60,7 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
       `tool-${tool}/${image}`,
       'latest',
     );
-    digests.set(`${registry.host}/tool-${tool}/${image}:latest`, d);
+    digests.set(`${pushHost}/tool-${tool}/${image}:latest`, d);
     return d;
   };
   const tekton = await startTektonSimulator(kube, {
@@ -73,7 +83,13 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
   const apiEnv = {
     TOOLFORGE_ENGINE: 'tekton',
     TOOLFORGE_KUBECONFIG: kube.kubeconfigFile(),
-    TOOLFORGE_REGISTRY_URL: registry.url,
+    ...(opts.harbor
+      ? {
+          TOOLFORGE_HARBOR_URL: opts.harbor.url,
+          TOOLFORGE_HARBOR_USERNAME: opts.harbor.admin.username,
+          TOOLFORGE_HARBOR_PASSWORD: opts.harbor.admin.password,
+        }
+      : { TOOLFORGE_REGISTRY_URL: registry.url }),
     TOOLFORGE_ALLOW_FILE_SOURCES: 'true',
     TOOLFORGE_SOURCE_ALLOWED_HOSTS: '127.0.0.1,localhost',
     TOOLFORGE_POD_WAIT_SECONDS: '20',
@@ -93,7 +109,7 @@ export async function startTektonStack(env: Record<string, string> = {}): Promis
       await api.close();
       await tekton.stop();
       await kube.stop();
-      await registry.stop();
+      if (!opts.harbor) await registry.stop();
     },
   };
 }

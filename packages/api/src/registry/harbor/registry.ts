@@ -69,10 +69,9 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
     return (await this.api.request<Project>('GET', `/projects/${name}`, { allow404: true })).body;
   }
 
-  /** Create the project if missing (409: someone else did); returns it and whether this call created it. */
-  private async ensureProject(tool: string): Promise<{ project: Project; created: boolean }> {
+  /** Create the project if missing (409: someone else did); `made.created` says whether this call did. */
+  private async ensureProject(tool: string, made: { created: boolean }): Promise<Project> {
     const name = this.project(tool);
-    let created = false;
     try {
       await this.api.request('POST', '/projects', {
         body: {
@@ -81,13 +80,13 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
           storage_limit: this.quotaBytes ?? -1,
         },
       });
-      created = true;
+      made.created = true;
     } catch (err) {
       if (!(err instanceof HarborError && err.status === 409)) throw err;
     }
     const project = await this.getProject(name);
     if (!project) throw new HarborError(404, `project ${name} vanished after it was created`);
-    return { project, created };
+    return project;
   }
 
   /** Create or repair the project's retention policy (keep the newest N artifacts per repository). */
@@ -109,11 +108,9 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
 
   async issue(tool: string, buildId: string): Promise<PushAccess> {
     const name = this.project(tool);
-    let created = false;
+    const made = { created: false };
     try {
-      const p = await this.ensureProject(tool);
-      created = p.created;
-      await this.ensureRetention(p.project);
+      await this.ensureRetention(await this.ensureProject(tool, made));
       const { body } = await this.api.request<{ id: number; name: string; secret: string }>(
         'POST',
         '/robots',
@@ -141,7 +138,7 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
       return { id: String(body.id), username: body.name, password: body.secret };
     } catch (err) {
       // Nothing half-created: a project made by this call goes again (it is still empty).
-      if (created) await this.api.request('DELETE', `/projects/${name}`).catch(() => undefined);
+      if (made.created) await this.api.request('DELETE', `/projects/${name}`).catch(() => undefined);
       if (err instanceof AppError) throw err;
       throw harborUnavailable(`preparing ${name} for a push`, err);
     }
