@@ -49,7 +49,7 @@ describe('push access per build', () => {
     expect(access.username).toBe('robot$tool-alpha+build-aaaaa');
     const project = harbor.project('tool-alpha');
     expect(project?.metadata.public).toBe('true');
-    expect(harbor.retention('tool-alpha')?.policy.rules[0]).toMatchObject({
+    expect((harbor.retention('tool-alpha')?.policy as any).rules[0]).toMatchObject({
       template: 'latestPushedK',
       params: { latestPushedK: 3 },
     });
