@@ -49,7 +49,7 @@ describe('push access per build', () => {
     expect(access.username).toBe('robot$tool-alpha+build-aaaaa');
     const project = harbor.project('tool-alpha');
     expect(project?.metadata.public).toBe('true');
-    expect((harbor.retention('tool-alpha')?.policy as any).rules[0]).toMatchObject({
+    expect((harbor.retention('tool-alpha')?.policy as any)?.rules[0]).toMatchObject({
       template: 'latestPushedK',
       params: { latestPushedK: 3 },
     });
@@ -72,7 +72,7 @@ describe('push access per build', () => {
     policy.rules[0].params.latestPushedK = 99;
     const access = await registry.issue('alpha', id('alpha', 'ccccc'));
     expect(harbor.project('tool-alpha')?.metadata.retention_id).toBe(rid);
-    expect((harbor.retention('tool-alpha')?.policy as any).rules[0].params.latestPushedK).toBe(3);
+    expect((harbor.retention('tool-alpha')?.policy as any)?.rules[0].params.latestPushedK).toBe(3);
     await registry.revoke('alpha', access.id);
   });
 
