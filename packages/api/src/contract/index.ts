@@ -7,3 +7,4 @@ export * from './messages.ts';
 export * from './openapi.ts';
 export * from './routes.ts';
 export * from './version.ts';
+export * from './workloads.ts';

@@ -13,6 +13,15 @@ import {
 } from './builds.ts';
 import { HealthResponseSchema } from './health.ts';
 import { ImageListResponseSchema, SupportedVersionsResponseSchema } from './images.ts';
+import {
+  JobListResponseSchema,
+  JobResponseSchema,
+  MessagesOnlySchema,
+  NewJobSchema,
+  NewWebserviceSchema,
+  WebserviceResponseSchema,
+  WorkloadLogLineSchema,
+} from './workloads.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -223,6 +232,123 @@ export const imageRoutes = {
   },
 } as const satisfies Record<string, RouteDef>;
 
-export const routes = { ...buildRoutes, ...imageRoutes } as const satisfies Record<string, RouteDef>;
+const JobParamsSchema = ToolParamsSchema.extend({ name: z.string().describe('Name of the job') });
+const follow = z.object({ follow: QueryBoolean.default(false).describe('Follow the logs') });
+const workload = <R extends Omit<RouteDef, 'auth' | 'tags'>>(r: R) =>
+  ({ ...r, tags: ['workloads'] as const, auth: true as const }) satisfies RouteDef;
+
+export const workloadRoutes = {
+  jobsRun: workload({
+    operationId: 'jobsRun',
+    method: 'POST',
+    path: '/v1/tool/{toolname}/jobs',
+    summary: 'Run a job (one-off, scheduled or continuous); a job of that name is replaced',
+    params: ToolParamsSchema,
+    body: NewJobSchema,
+    response: JobResponseSchema,
+    status: 201,
+    errors: [400, 401, 403, 500, 503],
+  }),
+  jobsList: workload({
+    operationId: 'jobsList',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/jobs',
+    summary: "The tool's jobs",
+    params: ToolParamsSchema,
+    response: JobListResponseSchema,
+    errors: [401, 403, 500, 503],
+  }),
+  jobsShow: workload({
+    operationId: 'jobsShow',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/jobs/{name}',
+    summary: 'One job and its status',
+    params: JobParamsSchema,
+    response: JobResponseSchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  jobsDelete: workload({
+    operationId: 'jobsDelete',
+    method: 'DELETE',
+    path: '/v1/tool/{toolname}/jobs/{name}',
+    summary: 'Stop a job and remove it',
+    params: JobParamsSchema,
+    response: MessagesOnlySchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  jobsRestart: workload({
+    operationId: 'jobsRestart',
+    method: 'POST',
+    path: '/v1/tool/{toolname}/jobs/{name}/restart',
+    summary: 'Stop a job and start it again',
+    params: JobParamsSchema,
+    response: JobResponseSchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  jobsLogs: workload({
+    operationId: 'jobsLogs',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/jobs/{name}/logs',
+    summary: "A job's output as NDJSON lines; with follow, stays open",
+    params: JobParamsSchema,
+    query: follow,
+    response: WorkloadLogLineSchema,
+    kind: 'stream',
+    errors: [401, 403, 404, 500, 503],
+  }),
+  webserviceStart: workload({
+    operationId: 'webserviceStart',
+    method: 'PUT',
+    path: '/v1/tool/{toolname}/webservice',
+    summary: "Start (or replace) the tool's webservice from a built image",
+    params: ToolParamsSchema,
+    body: NewWebserviceSchema,
+    response: WebserviceResponseSchema,
+    errors: [400, 401, 403, 500, 503],
+  }),
+  webserviceStatus: workload({
+    operationId: 'webserviceStatus',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/webservice',
+    summary: "The tool's webservice: its status and URL",
+    params: ToolParamsSchema,
+    response: WebserviceResponseSchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  webserviceStop: workload({
+    operationId: 'webserviceStop',
+    method: 'DELETE',
+    path: '/v1/tool/{toolname}/webservice',
+    summary: 'Stop the webservice',
+    params: ToolParamsSchema,
+    response: MessagesOnlySchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  webserviceRestart: workload({
+    operationId: 'webserviceRestart',
+    method: 'POST',
+    path: '/v1/tool/{toolname}/webservice/restart',
+    summary: 'Restart the webservice',
+    params: ToolParamsSchema,
+    response: WebserviceResponseSchema,
+    errors: [401, 403, 404, 500, 503],
+  }),
+  webserviceLogs: workload({
+    operationId: 'webserviceLogs',
+    method: 'GET',
+    path: '/v1/tool/{toolname}/webservice/logs',
+    summary: "The webservice's output as NDJSON lines; with follow, stays open",
+    params: ToolParamsSchema,
+    query: follow,
+    response: WorkloadLogLineSchema,
+    kind: 'stream',
+    errors: [401, 403, 404, 500, 503],
+  }),
+} as const satisfies Record<string, RouteDef>;
+
+export const routes = { ...buildRoutes, ...imageRoutes, ...workloadRoutes } as const satisfies Record<
+  string,
+  RouteDef
+>;
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;

@@ -4,6 +4,8 @@ import { buildCommand } from './build/index.ts';
 import { completionCommand } from './completion.ts';
 import { configCommand } from './config.ts';
 import { imagesCommand } from './images/index.ts';
+import { jobsCommand } from './jobs/index.ts';
+import { webserviceCommand } from './webservice/index.ts';
 
 export type GetContext = () => CommandContext;
 
@@ -11,6 +13,8 @@ export type GetContext = () => CommandContext;
 export function registerCommands(program: Command, ctx: GetContext): void {
   program.addCommand(buildCommand(ctx));
   program.addCommand(imagesCommand(ctx));
+  program.addCommand(webserviceCommand(ctx));
+  program.addCommand(jobsCommand(ctx));
   program.addCommand(configCommand(ctx));
   program.addCommand(completionCommand(ctx, () => program));
   inherit(program);

@@ -1,6 +1,6 @@
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import type { Kube } from '../../kube/client.ts';
+import type { Kube } from './client.ts';
 
 export type LogStream =
   | { ok: true; body: AsyncIterable<Uint8Array> }
@@ -14,15 +14,25 @@ export async function openPodLog(
   kube: Kube,
   pod: string,
   container: string,
-  opts: { follow: boolean; sinceTime?: string | undefined; signal: AbortSignal },
+  opts: {
+    follow: boolean;
+    sinceTime?: string | undefined;
+    signal: AbortSignal;
+    namespace?: string;
+    /** The previous instance of a restarted container (e.g. one crashing in a loop). */
+    previous?: boolean;
+  },
 ): Promise<LogStream> {
   const cluster = kube.kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
-  const url = new URL(`${cluster.server}/api/v1/namespaces/${kube.namespace}/pods/${pod}/log`);
+  const url = new URL(
+    `${cluster.server}/api/v1/namespaces/${opts.namespace ?? kube.namespace}/pods/${pod}/log`,
+  );
   url.searchParams.set('container', container);
   url.searchParams.set('follow', String(opts.follow));
   url.searchParams.set('timestamps', 'true');
   if (opts.sinceTime) url.searchParams.set('sinceTime', opts.sinceTime);
+  if (opts.previous) url.searchParams.set('previous', 'true');
   const ctx = new RequestContext(url.toString(), HttpMethod.GET);
   await kube.kc.applySecurityAuthentication(ctx);
   const res = await fetch(url, {
