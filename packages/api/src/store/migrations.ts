@@ -55,4 +55,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `,
+  // 2: workloads of the local runtime (webservices and jobs); the spec is the WorkloadSpec as JSON
+  `
+  CREATE TABLE workloads (
+    tool TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    host_port INTEGER,
+    state TEXT NOT NULL DEFAULT 'pending',
+    message TEXT NOT NULL DEFAULT '',
+    runs INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL DEFAULT '',
+    last_run TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (tool, kind, name)
+  );
+  `,
 ];
