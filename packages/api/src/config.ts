@@ -57,6 +57,30 @@ export const ConfigSchema = z.object({
     )
     .optional(),
 
+  // Workloads (webservices and jobs)
+  /** Where they run: `local` (embedded default), `kubernetes` (default with the Tekton engine), `none`. */
+  TOOLFORGE_RUNTIME: z.enum(['local', 'kubernetes', 'none']).optional(),
+  /** Webservices on Kubernetes answer at https://<tool>.<domain>/. */
+  TOOLFORGE_WEB_DOMAIN: z.string().min(1).default('toolforge.org'),
+  TOOLFORGE_INGRESS_CLASS: z.string().optional(),
+  /** A Secret in each tool namespace for pulling private images (Toolforge's projects are public). */
+  TOOLFORGE_IMAGE_PULL_SECRET: z.string().optional(),
+  TOOLFORGE_WORKLOAD_MEMORY: z.string().default('512Mi'),
+  TOOLFORGE_WORKLOAD_CPU: z.string().default('0.5'),
+  /**
+   * The registry policy: `builtin` (this service's registry plus TOOLFORGE_ALLOWED_REGISTRIES; the
+   * embedded default), `file:<path>` or `configmap:<namespace>/<name>` (default with Tekton:
+   * configmap:registry-policy/registry-policy, the one deploy/registry-policy installs).
+   */
+  TOOLFORGE_REGISTRY_POLICY: z
+    .string()
+    .regex(
+      /^(builtin|file:.+|configmap:[a-z0-9-]+\/[a-z0-9.-]+)$/,
+      'builtin, file:<path> or configmap:<namespace>/<name>',
+    )
+    .optional(),
+  TOOLFORGE_ALLOWED_REGISTRIES: z.string().default(''),
+
   // Builder and run image pairs, with upstream builds-api's names (refs into the stack store here); a
   // published catalogue's builders take their place.
   BUILDER: z.string().min(1).default('toolforge/bookworm-builder:latest'),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { stackStorePaths } from '@toolforge/buildpacks';
 import { OciLayout, RegistryClient } from '@toolforge/oci';
 import type { FastifyInstance } from 'fastify';
@@ -16,20 +17,30 @@ import type { PushTarget } from './engines/local/run-build.ts';
 import { type BuildEngine, NO_PINS, type PinnedDigests } from './engines/port.ts';
 import { createTektonEngine } from './engines/tekton/factory.ts';
 import { certificateAuth, gatewayAuth, tokenAuth } from './http/auth.ts';
+import { connect } from './kube/client.ts';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.ts';
+import { policyLoader } from './policy/factory.ts';
+import { checkImage } from './policy/registry-policy.ts';
 import { DistributionRegistry } from './registry/distribution-registry.ts';
 import { HarborClient } from './registry/harbor/client.ts';
 import { HarborRegistry } from './registry/harbor/registry.ts';
 import { LayoutRegistry } from './registry/layout-registry.ts';
 import type { ImageRegistry } from './registry/port.ts';
+import { admissionRoutes } from './routes/admission.ts';
 import { buildRoutes } from './routes/builds.ts';
 import { imageRoutes } from './routes/images.ts';
 import type { HealthCheck } from './routes/service.ts';
+import { workloadRoutes } from './routes/workloads.ts';
+import { localImageSource } from './runtime/image-source.ts';
+import { KubernetesRuntime } from './runtime/kubernetes/runtime.ts';
+import { type ImageSource, LocalRuntime } from './runtime/local/index.ts';
 import { type BuilderPairs, BuildService } from './services/build-service.ts';
 import { ImagesService } from './services/images-service.ts';
+import { WorkloadService } from './services/workloads-service.ts';
 import { BuildsRepo } from './store/builds-repo.ts';
 import { openDatabase } from './store/db.ts';
 import { ToolsRepo } from './store/tools-repo.ts';
+import type { WorkloadRuntime } from './workloads/port.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -54,6 +65,34 @@ export function builderPairs(config: Config): BuilderPairs {
         }
       : {}),
   };
+}
+
+/** Where webservices and jobs run: locally (embedded default), on Kubernetes (with Tekton), or nowhere. */
+function createRuntime(
+  config: Config,
+  d: { db: DatabaseSync; localImages: ImageSource | undefined; logger: Logger },
+): WorkloadRuntime | undefined {
+  const kind = config.TOOLFORGE_RUNTIME ?? (config.TOOLFORGE_ENGINE === 'tekton' ? 'kubernetes' : 'local');
+  if (kind === 'none') return undefined;
+  if (kind === 'kubernetes')
+    return new KubernetesRuntime(
+      connect('default', config.TOOLFORGE_KUBECONFIG),
+      {
+        webDomain: config.TOOLFORGE_WEB_DOMAIN,
+        ...(config.TOOLFORGE_INGRESS_CLASS ? { ingressClass: config.TOOLFORGE_INGRESS_CLASS } : {}),
+        ...(config.TOOLFORGE_IMAGE_PULL_SECRET
+          ? { imagePullSecret: config.TOOLFORGE_IMAGE_PULL_SECRET }
+          : {}),
+      },
+      d.logger.child({ component: 'kubernetes-runtime' }),
+    );
+  if (!d.localImages) throw new Error('TOOLFORGE_RUNTIME=local needs the embedded engine (its image stores)');
+  return new LocalRuntime({
+    db: d.db,
+    dataDir: config.TOOLFORGE_DATA_DIR,
+    images: d.localImages,
+    log: d.logger,
+  });
 }
 
 function harborRegistry(config: Config, logger: Logger): HarborRegistry | undefined {
@@ -178,6 +217,7 @@ export async function createService(
   let engine: BuildEngine;
   let busy: ((tool: string) => boolean) | undefined;
   let cleanExtras: ((tool: string) => Promise<string[]>) | undefined;
+  let localImages: ImageSource | undefined;
   const hub = new LogHub(repo);
 
   if (embedded) {
@@ -224,6 +264,7 @@ export async function createService(
     });
     // With Harbor, quota, listing and clean are Harbor's; the layout store is the local copy.
     registry = harbor ?? images;
+    localImages = localImageSource(images, stackLayout);
     engine = local;
     busy = (tool) => local.busy(tool);
     cleanExtras = async (tool) => {
@@ -258,11 +299,26 @@ export async function createService(
   health.unshift({ name: 'engine', check: () => engine.health() });
 
   const images = new ImagesService({ catalogue, registry });
+  const runtime = createRuntime(config, { db, localImages, logger });
+  if (runtime) health.push({ name: 'runtime', check: () => runtime.health() });
+  // Webservices and continuous jobs come back, schedules are armed again.
+  if (runtime instanceof LocalRuntime) await runtime.recover();
+  const loadPolicy = policyLoader(config, registry.host, catalogue);
+  const workloads = runtime
+    ? new WorkloadService({
+        runtime,
+        registry,
+        catalogue,
+        policy: async (image, namespace) => checkImage(image, namespace, await loadPolicy()),
+        defaults: { memory: config.TOOLFORGE_WORKLOAD_MEMORY, cpu: config.TOOLFORGE_WORKLOAD_CPU },
+      })
+    : undefined;
 
   const builds = new BuildService({
     engine,
     registry,
-    pins: opts.pins ?? NO_PINS,
+    // Clean keeps what running webservices and jobs use.
+    pins: opts.pins ?? (runtime ? { pinned: (tool) => runtime.pinnedDigests(tool) } : NO_PINS),
     sourcePolicy,
     git: { timeoutMs: config.TOOLFORGE_GIT_TIMEOUT_SECONDS * 1000, allowFile: sourcePolicy.allowFile },
     envvarLimits: {
@@ -301,7 +357,12 @@ export async function createService(
         }
       : {}),
     health,
-    plugins: [(a) => buildRoutes(a, builds, authenticate), (a) => imageRoutes(a, images, authenticate)],
+    plugins: [
+      (a) => buildRoutes(a, builds, authenticate),
+      (a) => imageRoutes(a, images, authenticate),
+      (a) => (workloads ? workloadRoutes(a, workloads, authenticate) : undefined),
+      (a) => admissionRoutes(a, loadPolicy),
+    ],
   });
   return {
     app,
@@ -311,6 +372,7 @@ export async function createService(
     close: async () => {
       catalogue.stop();
       await app.close();
+      await runtime?.close();
       await engine.close();
       db.close();
     },

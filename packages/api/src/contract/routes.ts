@@ -346,9 +346,27 @@ export const workloadRoutes = {
   }),
 } as const satisfies Record<string, RouteDef>;
 
-export const routes = { ...buildRoutes, ...imageRoutes, ...workloadRoutes } as const satisfies Record<
-  string,
-  RouteDef
->;
+export const admissionRoutes = {
+  admissionRegistryPolicy: {
+    operationId: 'admissionRegistryPolicy',
+    method: 'POST',
+    path: '/v1/admission/registry-policy',
+    summary:
+      "Kubernetes' validating admission webhook for the registry policy (AdmissionReview v1 in and out); " +
+      'called by the kube-apiserver, not by tools',
+    tags: ['admission'],
+    body: z.looseObject({ apiVersion: z.string().optional(), kind: z.string().optional() }),
+    response: z.looseObject({ apiVersion: z.string(), kind: z.string(), response: z.looseObject({}) }),
+    errors: [400, 500],
+    auth: false,
+  },
+} as const satisfies Record<string, RouteDef>;
+
+export const routes = {
+  ...buildRoutes,
+  ...imageRoutes,
+  ...workloadRoutes,
+  ...admissionRoutes,
+} as const satisfies Record<string, RouteDef>;
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;

@@ -16,7 +16,7 @@ import { type Resolved, resolveImage } from '../workloads/resolve.ts';
 export type PolicyCheck = (
   image: string,
   namespace: string,
-) => { allowed: true } | { allowed: false; message: string };
+) => Promise<{ allowed: true } | { allowed: false; message: string }>;
 
 export interface WorkloadServiceDeps {
   runtime: WorkloadRuntime;
@@ -84,7 +84,7 @@ export class WorkloadService {
       catalogue: this.d.catalogue.current,
       now,
     });
-    const verdict = this.d.policy(resolved.ref, `tool-${tool}`);
+    const verdict = await this.d.policy(resolved.ref, `tool-${tool}`);
     if (!verdict.allowed) throw new AppError('POLICY_DENIED', verdict.message);
     const curated = resolved.curated?.image;
     const warnings =

@@ -3,8 +3,8 @@ import type { BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
 import { type Kube, kubeCall } from '../../kube/client.ts';
 import { waitFor } from '../../kube/list-watch.ts';
-import { POD_LABEL_PIPELINERUN } from './names.ts';
 import { openPodLog } from '../../kube/pod-log.ts';
+import { POD_LABEL_PIPELINERUN } from './names.ts';
 
 /** Pod states that mean a container will never start (reported as log lines and failure reasons). */
 const STUCK = new Set([

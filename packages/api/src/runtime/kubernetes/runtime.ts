@@ -175,11 +175,11 @@ export class KubernetesRuntime implements WorkloadRuntime {
     name: string,
     opts: { follow: boolean; signal: AbortSignal },
   ): AsyncIterable<string> {
-    const pod = (await this.pods(tool, kind, name)).at(-1);
-    if (!pod?.metadata?.name) return;
+    const podName = (await this.pods(tool, kind, name)).at(-1)?.metadata?.name;
+    if (!podName) return;
     const container = kind === 'webservice' ? 'webservice' : 'job';
     const open = (previous: boolean) =>
-      openPodLog(this.kube, pod.metadata.name as string, container, {
+      openPodLog(this.kube, podName, container, {
         follow: opts.follow && !previous,
         signal: opts.signal,
         namespace: namespaceOf(tool),
