@@ -4,6 +4,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../../packages/api/src/kube/client.ts';
+import { reviewRegistryPolicy } from '../../../packages/api/src/policy/admission.ts';
+import type { RegistryPolicy } from '../../../packages/api/src/policy/registry-policy.ts';
 import { KubernetesRuntime } from '../../../packages/api/src/runtime/kubernetes/runtime.ts';
 import type { WorkloadSpec } from '../../../packages/api/src/workloads/port.ts';
 import { loadRoleRules } from '../../fakes/kube-apiserver/rbac.ts';
@@ -164,5 +166,61 @@ describe('objects', () => {
     expect(await rt.delete('alpha', 'webservice', 'webservice')).toBe(false);
     // Another tool sees none of it.
     expect(await rt.list('beta')).toEqual([]);
+  });
+});
+
+describe('the registry policy webhook on what the runtime creates', () => {
+  const policy: RegistryPolicy = {
+    allowedRegistries: ['harbor.example'],
+    curated: [],
+    namespaceAllowlist: { 'tool-gamma': ['quay.io'] },
+  };
+  // The kube-apiserver calls the webhook with an AdmissionReview for each object it admits.
+  const webhook = async (req: any) => {
+    const r = await reviewRegistryPolicy(
+      {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u1',
+          kind: { group: req.resource.group, version: 'v1', kind: req.resource.kind },
+          resource: { group: req.resource.group, version: 'v1', resource: req.resource.plural },
+          operation: req.operation,
+          namespace: req.namespace,
+          name: req.name,
+          object: req.object,
+        },
+      },
+      () => policy,
+    );
+    const res = (r.body as any).response;
+    return res.allowed
+      ? undefined
+      : { allowed: false as const, message: res.status.message, webhook: 'registry-policy.toolforge.org' };
+  };
+
+  it('admits the Deployments, Jobs and CronJobs of allowed images, and denies the others with the reason', async () => {
+    const off = ['deployments', 'jobs', 'cronjobs'].map((plural) => kube.admission(plural, webhook));
+    try {
+      await rt.apply(spec({ tool: 'gamma', kind: 'webservice', name: 'webservice', port: 8000 }));
+      await rt.apply(spec({ tool: 'gamma', name: 'nightly', command: 'x', schedule: '0 1 * * *' }));
+      const nginx = { requested: 'nginx', ref: 'nginx', digest: '', type: 'standard' as const };
+      await expect(
+        rt.apply(spec({ tool: 'gamma', name: 'evil', command: 'x', image: nginx })),
+      ).rejects.toThrow(/Image "nginx" is not allowed: it is an implicit Docker Hub image/);
+      const quay = {
+        requested: 'q',
+        ref: `quay.io/x/y@${DIGEST}`,
+        digest: DIGEST,
+        type: 'standard' as const,
+      };
+      await rt.apply(spec({ tool: 'gamma', name: 'allowlisted', command: 'x', image: quay })); // gamma's exception
+      await expect(
+        rt.apply(spec({ tool: 'delta', name: 'elsewhere', command: 'x', image: quay })),
+      ).rejects.toThrow(/not allowed/);
+      expect(kube.get({ group: 'batch', plural: 'jobs' }, 'tool-gamma', 'evil')).toBeUndefined();
+    } finally {
+      for (const o of off) o();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { type KubernetesObject, KubernetesObjectApi, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { AppError } from '../../errors.ts';
-import { type Kube, kubeCall, statusCode } from '../../kube/client.ts';
+import { type Kube, kubeCall, kubeMessage, statusCode } from '../../kube/client.ts';
 import { openPodLog } from '../../kube/pod-log.ts';
 import type { Workload, WorkloadKind, WorkloadRuntime, WorkloadSpec } from '../../workloads/port.ts';
 import {
@@ -106,10 +106,7 @@ export class KubernetesRuntime implements WorkloadRuntime {
     for (const { body } of toObjects(spec, this.settings)) {
       await kubeCall(`create ${body.kind}`, () => this.api.create(body as KubernetesObject)).catch((err) => {
         throw statusCode(err) === 403 || statusCode(err) === 400
-          ? new AppError(
-              'POLICY_DENIED',
-              `The cluster refused the ${body.kind}: ${(err as { body?: string }).body ?? err}`,
-            )
+          ? new AppError('POLICY_DENIED', `The cluster refused the ${body.kind}: ${kubeMessage(err)}`)
           : err;
       });
     }
