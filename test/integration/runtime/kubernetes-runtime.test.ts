@@ -207,7 +207,9 @@ describe('the registry policy webhook on what the runtime creates', () => {
       const nginx = { requested: 'nginx', ref: 'nginx', digest: '', type: 'standard' as const };
       await expect(
         rt.apply(spec({ tool: 'gamma', name: 'evil', command: 'x', image: nginx })),
-      ).rejects.toThrow(/Image "nginx" is not allowed: it is an implicit Docker Hub image/);
+      ).rejects.toThrow(
+        /denied the request: .*\[Kind=Job, Namespace=tool-gamma, Name=evil, Image="nginx": it is an implicit Docker Hub image/,
+      );
       const quay = {
         requested: 'q',
         ref: `quay.io/x/y@${DIGEST}`,
