@@ -11,6 +11,9 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-it.each(Object.values(routes).map((r) => [`${r.method} ${r.path}`, r] as const))('%s is registered', (_name, r) => {
-  expect(api.service.app.hasRoute({ method: r.method, url: fastifyPath(r.path) })).toBe(true);
-});
+it.each(Object.values(routes).map((r) => [`${r.method} ${r.path}`, r] as const))(
+  '%s is registered',
+  (_name, r) => {
+    expect(api.service.app.hasRoute({ method: r.method, url: fastifyPath(r.path) })).toBe(true);
+  },
+);
