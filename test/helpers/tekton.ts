@@ -93,8 +93,11 @@ export async function startTektonStack(
     TOOLFORGE_ALLOW_FILE_SOURCES: 'true',
     TOOLFORGE_SOURCE_ALLOWED_HOSTS: '127.0.0.1,localhost',
     TOOLFORGE_POD_WAIT_SECONDS: '20',
-    // The fake's RBAC covers the build namespace only; the ConfigMap catalogue has its own tests.
+    // The fake's RBAC covers the build namespace only; the ConfigMap catalogue, the Kubernetes runtime
+    // and the registry policy ConfigMap have their own tests (with their own Roles).
     TOOLFORGE_CATALOGUE: 'none',
+    TOOLFORGE_RUNTIME: 'none',
+    TOOLFORGE_REGISTRY_POLICY: 'builtin',
     ...env,
   };
   const api = await startApi(apiEnv);

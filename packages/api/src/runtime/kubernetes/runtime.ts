@@ -67,7 +67,17 @@ export class KubernetesRuntime implements WorkloadRuntime {
             this.selector(tool, kind, name),
           ),
         { idempotent: true },
-      );
+      ).catch((err) => {
+        if (statusCode(err) === 403)
+          throw new AppError(
+            'ENGINE_UNAVAILABLE',
+            `The builds API may not read workloads: ${kubeMessage(err)}`,
+            {
+              hint: 'The cluster needs deploy/workloads-rbac.yaml.',
+            },
+          );
+        throw err;
+      });
       for (const o of list.items)
         if (o.metadata?.annotations?.[SPEC_ANNOTATION])
           out.push({ ...(o as Top), kind: t.kind, apiVersion: t.apiVersion });
