@@ -21,6 +21,7 @@ import { connect } from './kube/client.ts';
 import { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.ts';
 import { policyLoader } from './policy/factory.ts';
 import { checkImage } from './policy/registry-policy.ts';
+import { registryClientFor } from './registry/client.ts';
 import { DistributionRegistry } from './registry/distribution-registry.ts';
 import { HarborClient } from './registry/harbor/client.ts';
 import { HarborRegistry } from './registry/harbor/registry.ts';
@@ -149,18 +150,7 @@ function sweepLater(
 }
 
 function registryClient(config: Config): RegistryClient | undefined {
-  if (!config.TOOLFORGE_REGISTRY_URL) return undefined;
-  return new RegistryClient({
-    url: config.TOOLFORGE_REGISTRY_URL,
-    ...(config.TOOLFORGE_REGISTRY_USERNAME
-      ? {
-          credentials: {
-            username: config.TOOLFORGE_REGISTRY_USERNAME,
-            password: config.TOOLFORGE_REGISTRY_PASSWORD ?? '',
-          },
-        }
-      : {}),
-  });
+  return config.TOOLFORGE_REGISTRY_URL ? registryClientFor(config.TOOLFORGE_REGISTRY_URL, config) : undefined;
 }
 
 /** The composition root's wiring: database, stores, engine, services, routes. `server.ts` adds listening. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
 import { stackStorePaths } from '@toolforge/buildpacks';
-import { OciLayout, RegistryClient } from '@toolforge/oci';
+import { OciLayout } from '@toolforge/oci';
 import { buildCatalogueImages, writeReport } from '../catalogue/build.ts';
 import { catalogueLocation, catalogueSource } from '../catalogue/factory.ts';
 import { parseCatalogue } from '../catalogue/parse.ts';
@@ -11,6 +11,7 @@ import { PublishRefused, publishCatalogue } from '../catalogue/publish.ts';
 import { BuildReportSchema } from '../catalogue/report.ts';
 import type { BuildRef } from '../catalogue/schema.ts';
 import { CatalogueConflict } from '../catalogue/source.ts';
+import { registryClientFor } from '../registry/client.ts';
 import { AdminError, config, err, out } from './common.ts';
 
 async function readCatalogue(file: string) {
@@ -77,21 +78,7 @@ export function catalogueCommands(program: Command): void {
         ...(o.only ? { select: parsePairs(o.only) } : {}),
         concurrency,
         refresh: Boolean(o.refresh),
-        ...(o.push
-          ? {
-              push: new RegistryClient({
-                url: o.push,
-                ...(c.TOOLFORGE_REGISTRY_USERNAME
-                  ? {
-                      credentials: {
-                        username: c.TOOLFORGE_REGISTRY_USERNAME,
-                        password: c.TOOLFORGE_REGISTRY_PASSWORD ?? '',
-                      },
-                    }
-                  : {}),
-              }),
-            }
-          : {}),
+        ...(o.push ? { push: registryClientFor(o.push, c) } : {}),
         progress: (e) => err(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.stage}: ${e.detail}`),
       });
       const where = await writeReport(report, dir, o.report);

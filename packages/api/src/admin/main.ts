@@ -6,12 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ensureStacks, packageBuildpack, stackStorePaths } from '@toolforge/buildpacks';
-import { OciLayout, pushImage, RegistryClient } from '@toolforge/oci';
+import { OciLayout, pushImage } from '@toolforge/oci';
 import { stringify } from 'yaml';
 import { DEFAULT_CATALOGUE_FILE, ensureCatalogue } from '../catalogue/ensure.ts';
 import { catalogueLocation, catalogueSource } from '../catalogue/factory.ts';
 import { PublishRefused } from '../catalogue/publish.ts';
 import { FileCatalogueSource } from '../catalogue/source.ts';
+import { registryClientFor } from '../registry/client.ts';
 import { TOOL_NAME } from '../services/validation.ts';
 import { openDatabase } from '../store/db.ts';
 import { ToolsRepo } from '../store/tools-repo.ts';
@@ -109,17 +110,7 @@ buildpack
     const p = await packageBuildpack(layout, path.resolve(dir));
     out(`${p.ref} ${p.descriptor.digest} (${p.id}@${p.version})`);
     if (o.push) {
-      const client = new RegistryClient({
-        url: o.push,
-        ...(c.TOOLFORGE_REGISTRY_USERNAME
-          ? {
-              credentials: {
-                username: c.TOOLFORGE_REGISTRY_USERNAME,
-                password: c.TOOLFORGE_REGISTRY_PASSWORD ?? '',
-              },
-            }
-          : {}),
-      });
+      const client = registryClientFor(o.push, c);
       const [repo = p.ref, tag = 'latest'] = p.ref.split(':');
       const digest = await pushImage(layout, p.ref, client, repo, tag);
       out(`pushed ${new URL(o.push).host}/${p.ref}@${digest}`);

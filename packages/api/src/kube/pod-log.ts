@@ -49,3 +49,28 @@ export async function openPodLog(
   } catch {}
   return { ok: false, status: res.status, message };
 }
+
+/**
+ * A byte stream as text lines; a dropped connection just ends it. A last line without its newline is
+ * kept only with `partial` (a follow that reconnects gets it again, whole).
+ */
+export async function* streamLines(
+  body: AsyncIterable<Uint8Array>,
+  opts: { partial?: boolean } = {},
+): AsyncGenerator<string> {
+  let pending = '';
+  try {
+    for await (const chunk of body) {
+      pending += Buffer.from(chunk).toString('utf8');
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        yield pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf('\n');
+      }
+    }
+  } catch {
+    // The connection dropped (or was aborted): what arrived is all there is.
+  }
+  if (pending && opts.partial) yield pending;
+}

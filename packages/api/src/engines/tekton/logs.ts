@@ -3,7 +3,7 @@ import type { BuildLog } from '../../contract/index.ts';
 import { AppError } from '../../errors.ts';
 import { type Kube, kubeCall } from '../../kube/client.ts';
 import { waitFor } from '../../kube/list-watch.ts';
-import { openPodLog } from '../../kube/pod-log.ts';
+import { openPodLog, streamLines } from '../../kube/pod-log.ts';
 import { POD_LABEL_PIPELINERUN } from './names.ts';
 
 /** Pod states that mean a container will never start (reported as log lines and failure reasons). */
@@ -169,30 +169,18 @@ async function* containerLogs(
         else stream = { ok: false, status: 0, message: (err as Error).message };
       }
       if (stream.ok) {
-        let pending = '';
-        try {
-          for await (const chunk of stream.body) {
-            pending += Buffer.from(chunk).toString('utf8');
-            let nl = pending.indexOf('\n');
-            while (nl >= 0) {
-              const raw = pending.slice(0, nl);
-              pending = pending.slice(nl + 1);
-              nl = pending.indexOf('\n');
-              const sp = raw.indexOf(' ');
-              const ts = sp > 0 ? raw.slice(0, sp) : now();
-              const text = sp > 0 ? raw.slice(sp + 1) : raw;
-              // A reconnect from `since` replays that whole second (the apiserver truncates sinceTime):
-              // skip older lines, and lines at exactly `since` already sent.
-              if (since && nanos(ts) < nanos(since)) continue;
-              if (ts === since && seenAtSince.has(raw)) continue;
-              if (ts !== since) nextSeen.clear();
-              since = ts;
-              nextSeen.add(raw);
-              yield line(container, ts, text);
-            }
-          }
-        } catch {
-          // The connection dropped mid-stream (or the guard stopped it): decided below.
+        for await (const raw of streamLines(stream.body)) {
+          const sp = raw.indexOf(' ');
+          const ts = sp > 0 ? raw.slice(0, sp) : now();
+          const text = sp > 0 ? raw.slice(sp + 1) : raw;
+          // A reconnect from `since` replays that whole second (the apiserver truncates sinceTime):
+          // skip older lines, and lines at exactly `since` already sent.
+          if (since && nanos(ts) < nanos(since)) continue;
+          if (ts === since && seenAtSince.has(raw)) continue;
+          if (ts !== since) nextSeen.clear();
+          since = ts;
+          nextSeen.add(raw);
+          yield line(container, ts, text);
         }
       }
     } finally {

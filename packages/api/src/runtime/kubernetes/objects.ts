@@ -108,19 +108,21 @@ export function toObjects(
     metadata: { labels: labels(s) },
     spec: podSpec(s, settings, restart),
   });
+  // Webservices and continuous jobs: one replica, restarted whenever it exits.
+  const deployment = {
+    plural: 'deployments',
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(s),
+      spec: { replicas: 1, selector: { matchLabels: selector(s) }, template: template('Always') },
+    },
+  };
   if (s.kind === 'webservice') {
     const name = objectName(s);
     const host = `${s.tool}.${settings.webDomain}`;
     return [
-      {
-        plural: 'deployments',
-        body: {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: meta(s),
-          spec: { replicas: 1, selector: { matchLabels: selector(s) }, template: template('Always') },
-        },
-      },
+      deployment,
       {
         plural: 'services',
         body: {
@@ -156,18 +158,7 @@ export function toObjects(
       },
     ];
   }
-  if (s.continuous)
-    return [
-      {
-        plural: 'deployments',
-        body: {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: meta(s),
-          spec: { replicas: 1, selector: { matchLabels: selector(s) }, template: template('Always') },
-        },
-      },
-    ];
+  if (s.continuous) return [deployment];
   const job = { backoffLimit: 0, ttlSecondsAfterFinished: 7 * 86400, template: template('Never') };
   if (s.schedule)
     return [

@@ -2,7 +2,7 @@ import { type KubernetesObject, KubernetesObjectApi, type V1Pod } from '@kuberne
 import type { Logger } from 'pino';
 import { AppError } from '../../errors.ts';
 import { type Kube, kubeCall, kubeMessage, statusCode } from '../../kube/client.ts';
-import { openPodLog } from '../../kube/pod-log.ts';
+import { openPodLog, streamLines } from '../../kube/pod-log.ts';
 import type { Workload, WorkloadKind, WorkloadRuntime, WorkloadSpec } from '../../workloads/port.ts';
 import {
   LABELS,
@@ -199,21 +199,7 @@ export class KubernetesRuntime implements WorkloadRuntime {
       this.log.debug({ status: stream.status }, 'workload log not available');
       return;
     }
-    let pending = '';
-    try {
-      for await (const chunk of stream.body) {
-        pending += Buffer.from(chunk).toString('utf8');
-        let nl = pending.indexOf('\n');
-        while (nl >= 0) {
-          yield pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          nl = pending.indexOf('\n');
-        }
-      }
-    } catch {
-      // the client went away or the pod ended
-    }
-    if (pending) yield pending;
+    yield* streamLines(stream.body, { partial: true });
   }
 
   async pinnedDigests(tool: string): Promise<Set<string>> {
