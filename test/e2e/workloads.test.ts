@@ -94,7 +94,7 @@ describe('a webservice from a built image', () => {
     await until(async () => ((await get(url)) === undefined ? true : undefined), 10_000, 'the stop');
     const gone = await cli(['webservice', 'status'], env);
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toContain('The webservice not found');
+    expect(gone.stderr).toContain('Your webservice is not running.');
   });
 });
 
@@ -179,7 +179,20 @@ describe('bad input', () => {
       ['webservice', 'buildservice', 'start', '--buildservice-image', 'tool-alpha/nope:latest'],
       /No such image 'tool-alpha\/nope:latest'/,
     ],
-    [['jobs', 'run', 'x', '--image', 'nginx', '--command', 'true'], /No such image 'nginx'/],
+    [
+      ['jobs', 'run', 'x', '--image', 'nginx', '--command', 'true'],
+      /No such image 'nginx'\. Image "nginx" is not allowed: it is an implicit Docker Hub image.*may use images from toolforge\.local/,
+    ],
+    [
+      [
+        'webservice',
+        'buildservice',
+        'start',
+        '--buildservice-image',
+        'toolforge.local.evil.com/tool-alpha/x',
+      ],
+      /No such image .*registry "toolforge\.local\.evil\.com" is not allowed.*may use images from toolforge\.local/,
+    ],
     [['jobs', 'run', 'Bad_Name', '--image', 'tool-alpha/tool-alpha:latest', '--command', 'true'], /name/],
     [
       [

@@ -29,9 +29,13 @@ export interface WorkloadServiceDeps {
 }
 
 const notFound = (what: string) =>
-  new AppError('WORKLOAD_NOT_FOUND', `${what} not found.`, {
-    hint: 'Run `toolforge jobs list` to see your jobs.',
-  });
+  what === 'webservice'
+    ? new AppError('WORKLOAD_NOT_FOUND', 'Your webservice is not running.', {
+        hint: 'Start one with `toolforge webservice buildservice start --buildservice-image …`.',
+      })
+    : new AppError('WORKLOAD_NOT_FOUND', `${what} not found.`, {
+        hint: 'Run `toolforge jobs list` to see your jobs.',
+      });
 
 /** The jobs API's short status words. */
 const SHORT: Record<WorkloadStatus['state'], string> = {
@@ -83,6 +87,17 @@ export class WorkloadService {
       registry: this.d.registry,
       catalogue: this.d.catalogue.current,
       now,
+    }).catch(async (err) => {
+      // An unknown name the policy would refuse anyway (another registry, Docker Hub, a bad reference)
+      // is most likely a bypass attempt or a habit from elsewhere: say which registries are allowed.
+      if (!(err instanceof AppError && err.code === 'IMAGE_NOT_FOUND')) throw err;
+      const raw = await this.d.policy(image.trim(), `tool-${tool}`);
+      if (raw.allowed) throw err;
+      throw new AppError(
+        'POLICY_DENIED',
+        `${err.message} ${raw.message}.`,
+        err.hint ? { hint: err.hint } : {},
+      );
     });
     const verdict = await this.d.policy(resolved.ref, `tool-${tool}`);
     if (!verdict.allowed) throw new AppError('POLICY_DENIED', verdict.message);
@@ -185,7 +200,7 @@ export class WorkloadService {
 
   async logs(tool: string, kind: WorkloadKind, name: string, opts: { follow: boolean; signal: AbortSignal }) {
     if (!(await this.d.runtime.get(tool, kind, name)))
-      throw notFound(kind === 'job' ? `Job '${name}'` : 'The webservice');
+      throw notFound(kind === 'job' ? `Job '${name}'` : 'webservice');
     return (async function* (lines: AsyncIterable<string>) {
       for await (const line of lines) yield { line };
     })(this.d.runtime.logs(tool, kind, name, opts));
@@ -223,16 +238,16 @@ export class WorkloadService {
 
   async webservice(tool: string): Promise<Webservice> {
     const w = await this.d.runtime.get(tool, 'webservice', 'webservice');
-    if (!w) throw notFound('The webservice');
+    if (!w) throw notFound('webservice');
     return this.toWebservice(w);
   }
 
   async stopWebservice(tool: string): Promise<void> {
-    if (!(await this.d.runtime.delete(tool, 'webservice', 'webservice'))) throw notFound('The webservice');
+    if (!(await this.d.runtime.delete(tool, 'webservice', 'webservice'))) throw notFound('webservice');
   }
 
   async restartWebservice(tool: string): Promise<Webservice> {
-    if (!(await this.d.runtime.get(tool, 'webservice', 'webservice'))) throw notFound('The webservice');
+    if (!(await this.d.runtime.get(tool, 'webservice', 'webservice'))) throw notFound('webservice');
     return this.toWebservice(await this.d.runtime.restart(tool, 'webservice', 'webservice'));
   }
 }
