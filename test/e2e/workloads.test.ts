@@ -17,6 +17,7 @@ const PROCFILE = [
 ].join('\n');
 
 let api: TestApi;
+let repo: ReturnType<typeof makeRepo>;
 let env: Record<string, string>;
 const as = (tool: string) => ({
   TOOLFORGE_API_URL: api.url,
@@ -45,7 +46,7 @@ const get = (url: string) =>
 beforeAll(async () => {
   api = await startApi();
   env = as('alpha');
-  const repo = makeRepo(path.join(APPS_DIR, 'nodejs-app'));
+  repo = makeRepo(path.join(APPS_DIR, 'nodejs-app'));
   repo.commitFiles({ Procfile: PROCFILE });
   const built = await cli(['build', 'start', repo.url], env);
   expect(built.code, built.stderr).toBe(0);
@@ -89,6 +90,21 @@ describe('a webservice from a built image', () => {
     ).toBe(true);
     const logs = await cli(['webservice', 'logs'], env);
     expect(logs.stdout).toMatch(/--- started \(run 2\) ---/);
+
+    // After a new build, restart runs what :latest means now, at the same URL.
+    const before = restarted.webservice.image_info.digest as string;
+    repo.commitFiles({ 'NEW.txt': 'a second build\n' });
+    expect((await cli(['build', 'start', repo.url], env)).code).toBe(0);
+    const renewed = await cli(['webservice', 'restart'], env);
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect(renewed.stderr + renewed.stdout).toContain(`(was ${before})`);
+    const after = (await json(['webservice', 'status'])).webservice;
+    expect(after.image_info.digest).toMatch(/^sha256:/);
+    expect(after.image_info.digest).not.toBe(before);
+    expect(after.url).toBe(url);
+    expect(
+      await until(async () => ((await get(url))?.status === 200 ? true : undefined), 30_000, 'the new build'),
+    ).toBe(true);
 
     expect((await cli(['webservice', 'stop'], env)).code).toBe(0);
     await until(async () => ((await get(url)) === undefined ? true : undefined), 10_000, 'the stop');
@@ -222,7 +238,10 @@ describe('bad input', () => {
 
   it('the registry policy is checked before anything runs: an image from a registry it does not allow is refused', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-policy-'));
-    writeFileSync(path.join(dir, 'policy.yaml'), 'allowedRegistries: tools-harbor.wmcloud.org\n');
+    writeFileSync(
+      path.join(dir, 'policy.yaml'),
+      'allowedRegistries: tools-harbor.wmcloud.org\nnamespace.tool-beta: quay.io\n',
+    );
     const strict = await startApi({
       BUILDER: HARNESS_BUILDER,
       TOOLFORGE_REGISTRY_POLICY: `file:${path.join(dir, 'policy.yaml')}`,
@@ -244,6 +263,31 @@ describe('bad input', () => {
         /Image "toolforge.local\/tool-alpha\/tool-alpha@sha256:[0-9a-f]{64}" is not allowed.*tools-harbor.wmcloud.org/,
       );
       expect((await cli(['jobs', 'list'], e)).stdout).toContain('No jobs found');
+
+      // Bypass attempts: each refused naming the image and the registries allowed.
+      for (const image of [
+        'tools-harbor.wmcloud.org.evil.com/x',
+        'nginx',
+        'Tools-Harbor.wmcloud.org/tool-alpha/x',
+        'tool-Alpha/tool-alpha:latest',
+        'tools-harbor.wmcloud.org:5000/tool-alpha/x',
+        `sha256:${'a'.repeat(64)}`,
+        'tools-harbor.wmcloud.org/tool-alpha/../tool-beta/x',
+        'quay.io/tool-alpha/x', // allowlisted for tool-beta only
+      ]) {
+        const bypass = await cli(['jobs', 'run', 'x', '--image', image, '--command', 'true'], e);
+        expect(bypass.code, image).toBe(1);
+        expect(bypass.stderr, image).toContain(`Image ${JSON.stringify(image)} is not allowed`);
+        expect(bypass.stderr, image).toContain('may use images from tools-harbor.wmcloud.org');
+      }
+      // The other namespace's entry does apply to it: quay.io passes the policy (and is then unknown).
+      const beta = await cli(['jobs', 'run', 'x', '--image', 'quay.io/tool-alpha/x', '--command', 'true'], {
+        ...e,
+        TOOLFORGE_TOOL: 'beta',
+        TOOLFORGE_TOKEN: strict.token('beta'),
+      });
+      expect(beta.stderr).toContain("No such image 'quay.io/tool-alpha/x'.");
+      expect(beta.stderr).not.toContain('not allowed');
     } finally {
       await strict.close();
     }

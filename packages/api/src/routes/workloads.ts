@@ -39,7 +39,10 @@ export function workloadRoutes(app: FastifyInstance, w: WorkloadService, authent
   register(
     app,
     'jobsRestart',
-    async ({ params }, ctx) => ({ job: await w.restartJob(tool(ctx), params.name), messages: messages() }),
+    async ({ params }, ctx) => {
+      const { job, info, warnings } = await w.restartJob(tool(ctx), params.name);
+      return { job, messages: messages({ info, warning: warnings }) };
+    },
     authenticate,
   );
   register(
@@ -76,7 +79,10 @@ export function workloadRoutes(app: FastifyInstance, w: WorkloadService, authent
   register(
     app,
     'webserviceRestart',
-    async (_i, ctx) => ({ webservice: await w.restartWebservice(tool(ctx)), messages: messages() }),
+    async (_i, ctx) => {
+      const { webservice, info, warnings } = await w.restartWebservice(tool(ctx));
+      return { webservice, messages: messages({ info, warning: warnings }) };
+    },
     authenticate,
   );
   register(

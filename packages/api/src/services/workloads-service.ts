@@ -193,9 +193,41 @@ export class WorkloadService {
     if (!(await this.d.runtime.delete(tool, 'job', name))) throw notFound(`Job '${name}'`);
   }
 
-  async restartJob(tool: string, name: string): Promise<Job> {
-    if (!(await this.d.runtime.get(tool, 'job', name))) throw notFound(`Job '${name}'`);
-    return this.toJob(await this.d.runtime.restart(tool, 'job', name));
+  async restartJob(tool: string, name: string): Promise<{ job: Job; warnings: string[]; info: string[] }> {
+    const { workload, ...said } = await this.restart(tool, 'job', name);
+    return { job: this.toJob(workload), ...said };
+  }
+
+  /**
+   * Restart runs what the image name means now (e.g. `:latest` after a new build), as a pod restart pulls
+   * it on Toolforge; the policy is checked again. A name that no longer resolves keeps its pinned digest.
+   */
+  private async restart(tool: string, kind: WorkloadKind, name: string) {
+    const w = await this.d.runtime.get(tool, kind, name);
+    if (!w) throw notFound(kind === 'job' ? `Job '${name}'` : 'webservice');
+    const now = await this.resolve(tool, w.spec.image.requested, kind).catch((err) => {
+      if (err instanceof AppError && err.code === 'IMAGE_NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!now)
+      return {
+        workload: await this.d.runtime.restart(tool, kind, name),
+        warnings: [`${w.spec.image.requested} no longer resolves: restarted with ${w.spec.image.digest}.`],
+        info: [],
+      };
+    if (now.resolved.digest === w.spec.image.digest)
+      return { workload: await this.d.runtime.restart(tool, kind, name), warnings: now.warnings, info: [] };
+    const image = {
+      requested: w.spec.image.requested,
+      ref: now.resolved.ref,
+      digest: now.resolved.digest,
+      type: now.resolved.type,
+    };
+    return {
+      workload: await this.d.runtime.apply({ ...w.spec, image }),
+      warnings: now.warnings,
+      info: [`Now running ${image.requested} at ${image.digest} (was ${w.spec.image.digest}).`],
+    };
   }
 
   async logs(tool: string, kind: WorkloadKind, name: string, opts: { follow: boolean; signal: AbortSignal }) {
@@ -246,8 +278,10 @@ export class WorkloadService {
     if (!(await this.d.runtime.delete(tool, 'webservice', 'webservice'))) throw notFound('webservice');
   }
 
-  async restartWebservice(tool: string): Promise<Webservice> {
-    if (!(await this.d.runtime.get(tool, 'webservice', 'webservice'))) throw notFound('webservice');
-    return this.toWebservice(await this.d.runtime.restart(tool, 'webservice', 'webservice'));
+  async restartWebservice(
+    tool: string,
+  ): Promise<{ webservice: Webservice; warnings: string[]; info: string[] }> {
+    const { workload, ...said } = await this.restart(tool, 'webservice', 'webservice');
+    return { webservice: this.toWebservice(workload), ...said };
   }
 }
