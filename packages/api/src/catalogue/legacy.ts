@@ -17,6 +17,14 @@ export function primaryImage(image: CatalogueImage): string | undefined {
 }
 
 /**
+ * The state as today's readers know it: jobs-api has only `stable | deprecated` (anything else shows as
+ * unknown), so a `beta` image, which is offered and works, is written as `stable`.
+ */
+export function legacyState(state: CatalogueImage['state']): 'stable' | 'deprecated' {
+  return state === 'beta' ? 'stable' : state;
+}
+
+/**
  * The flat `images-v1.yaml` today's jobs-api and webservice parse (name → image, state, aliases,
  * variants), generated from a published catalogue so that they keep working unchanged.
  */
@@ -32,7 +40,7 @@ export function toLegacy(c: Catalogue): string {
     );
     out[name] = {
       ...(top ? { image: withoutDigest(top) } : {}),
-      state: image.state,
+      state: legacyState(image.state),
       aliases: image.aliases,
       ...(Object.keys(variants).length ? { variants } : {}),
     };

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import pino, { type Logger } from 'pino';
+import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { parseCatalogue } from './parse.ts';
 import { PublishRefused, publishCatalogue } from './publish.ts';
@@ -43,6 +43,7 @@ const ok = (kind: string, flavour: string, d: string) => ({
 const report = (entries: BuildReport['entries']): BuildReport => ({ version: 1, created: 'now', entries });
 const full = report([ok('base', 'py', 'a'), ok('web', 'py', 'b'), ok('web', 'php', 'c')]);
 
+const LEGACY = 'images-v1.yaml';
 const target = () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-cat-'));
   return { dir, source: new FileCatalogueSource(path.join(dir, 'catalogue.yaml')) };
@@ -65,6 +66,9 @@ describe('publishing', () => {
     const legacy = parse(readFileSync(path.join(dir, 'images-v1.yaml'), 'utf8'));
     expect(legacy.python).toMatchObject({ image: 'toolforge/py-base:20261121', aliases: ['tf-python'] });
     expect(legacy.fixed.image).toBe('registry.example/fixed:1');
+    // jobs-api knows only stable | deprecated: the beta image is offered to it as stable.
+    expect(published.catalogue.images.php?.state).toBe('beta');
+    expect(legacy.php.state).toBe('stable');
     // Publishing again is the next revision.
     expect((await publishCatalogue(source, SOURCE, { report: full })).revision).toBe(2);
   });
@@ -86,6 +90,16 @@ describe('publishing', () => {
     expect(await publishCatalogue(source, SOURCE).catch((e) => e.message)).toMatch(
       /publish it with the build report/,
     );
+  });
+
+  it('continues from the revision of an invalid current document instead of restarting at 1', async () => {
+    const { dir, source } = target();
+    // Broken YAML: nothing parses, but the revision line is still there.
+    writeFileSync(path.join(dir, 'catalogue.yaml'), 'version: 1\nrevision: 7\nimages: [unclosed\n');
+    expect((await publishCatalogue(source, SOURCE, { report: full })).revision).toBe(8);
+    // With no revision to recover, it starts at 1 (and publishing is not refused).
+    writeFileSync(path.join(dir, 'catalogue.yaml'), 'images: {x: {state: gone}}\n');
+    expect((await publishCatalogue(source, SOURCE, { report: full })).revision).toBe(1);
   });
 
   it('two concurrent publishers: one wins, the other is refused and overwrites nothing', async () => {
@@ -132,7 +146,11 @@ describe('the catalogue in force', () => {
     await publishCatalogue(source, SOURCE, { report: full });
     const store = new CatalogueStore(source, fallback, quiet);
     await store.start();
-    writeFileSync(path.join(dir, 'catalogue.yaml'), 'version: 1\nbuilders: {}\nimages: {x: {state: gone}}\n');
+    // A hand edit that broke the published document (its revision line kept).
+    writeFileSync(
+      path.join(dir, 'catalogue.yaml'),
+      'version: 1\nrevision: 1\nbuilders: {}\nimages: {x: {state: gone}}\n',
+    );
     await store.reload();
     expect(store.current?.revision).toBe(1);
     expect(store.warnings()).toEqual([
@@ -144,8 +162,43 @@ describe('the catalogue in force', () => {
     await publishCatalogue(source, SOURCE, { report: full });
     await store.reload();
     expect(store.warnings()).toEqual([]);
-    expect(store.current?.revision).toBe(1); // the invalid document was not counted as a revision
+    // The next revision after the invalid document's, never back to 1.
+    expect(store.current?.revision).toBe(2);
     store.stop();
+  });
+
+  it('repairs an images-v1.yaml that disagrees with catalogue.yaml (a publish interrupted between renames)', async () => {
+    const { dir, source } = target();
+    const file = (name: string) => path.join(dir, name);
+    await publishCatalogue(source, SOURCE, { report: full });
+    const [catalogue1, legacy1] = [
+      readFileSync(file('catalogue.yaml'), 'utf8'),
+      readFileSync(file(LEGACY), 'utf8'),
+    ];
+    await publishCatalogue(source, SOURCE.replace('tf-python', 'tf-python3'), { report: full });
+    const legacy2 = readFileSync(file(LEGACY), 'utf8');
+    // The crash: the new legacy file is in place, catalogue.yaml (the commit point) is still the old one.
+    writeFileSync(file('catalogue.yaml'), catalogue1);
+    const warn = vi.fn();
+    const log = { info: () => {}, error: () => {}, warn } as unknown as Logger;
+    const store = new CatalogueStore(source, fallback, log);
+    await store.start();
+    store.stop();
+    expect(store.current?.revision).toBe(1);
+    expect(legacy2).not.toBe(legacy1);
+    expect(readFileSync(file(LEGACY), 'utf8')).toBe(legacy1);
+    expect(warn).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.stringMatching(/images-v1.yaml did not match/),
+    );
+    // Consistent files are left alone.
+    warn.mockClear();
+    await publishCatalogue(source, SOURCE, { report: full });
+    const again = new CatalogueStore(source, fallback, log);
+    await again.start();
+    again.stop();
+    expect(again.current?.revision).toBe(2);
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it('follows the file: a newly published version is loaded without a restart', async () => {

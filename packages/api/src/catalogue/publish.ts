@@ -26,6 +26,19 @@ function unresolved(c: Catalogue): string[] {
 }
 
 /**
+ * The revision of what is published now. An invalid document (hand-edited, or from a newer schema) still
+ * counts: its `revision:` line is read leniently, so replacing it never makes the revision go backwards
+ * (readers and operators take a lower number for an older catalogue).
+ */
+function previousRevision(text: string, catalogue: Catalogue): number {
+  const parsed = parseCatalogue(text, { legacyBuilders: catalogue.builders.default });
+  if (parsed.ok) return parsed.catalogue.revision ?? 0;
+  // We write it as a top-level block mapping, so the key starts a line.
+  const line = /^revision:[ \t]*(\d+)[ \t]*(?:#.*)?$/m.exec(text);
+  return line ? Number(line[1]) : 0;
+}
+
+/**
  * Publish a catalogue: check it, check every kind × flavour it refers to against the build report
  * before anything changes, then write it (revision + 1) and the legacy `images-v1.yaml` in one
  * conditional step. Refusals change nothing and name every problem.
@@ -64,10 +77,7 @@ export async function publishCatalogue(
     );
 
   const current = await target.read();
-  const previous = current
-    ? parseCatalogue(current.text, { legacyBuilders: catalogue.builders.default })
-    : undefined;
-  const revision = (previous?.ok ? (previous.catalogue.revision ?? 0) : 0) + 1;
+  const revision = (current ? previousRevision(current.text, catalogue) : 0) + 1;
   const published: Catalogue = {
     ...catalogue,
     revision,

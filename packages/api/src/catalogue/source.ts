@@ -25,6 +25,11 @@ export interface CatalogueSource {
   publish(files: CatalogueFiles, expected: string | undefined): Promise<string>;
   /** Call `onChange` (at most every few seconds) when the document may have changed; returns a stop function. */
   watch(onChange: () => void): () => void;
+  /**
+   * For sources that write the two documents separately: make the legacy document `legacy` (generated
+   * from ours) unless ours is no longer at `revision`. True when it was rewritten.
+   */
+  repairLegacy?(legacy: string, revision: string): Promise<boolean>;
 }
 
 export class CatalogueConflict extends Error {
@@ -39,9 +44,17 @@ export const LEGACY_NAME = 'images-v1.yaml';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** Write a temporary file and rename it over `file`, so readers see the old or the new text, never half. */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, file);
+}
+
 /**
- * A catalogue file (`catalogue.yaml`) with the legacy `images-v1.yaml` beside it. Publishing writes
- * temporary files and renames them over the old ones under a lock, so readers see one version or the other.
+ * A catalogue file (`catalogue.yaml`) with the legacy `images-v1.yaml` beside it, each replaced by a
+ * rename under a lock. Two renames are not atomic together, so `catalogue.yaml` is the commit point: it
+ * is written last, and a legacy file left disagreeing with it (a crash in between) is repaired on load.
  */
 export class FileCatalogueSource implements CatalogueSource {
   readonly description: string;
@@ -67,12 +80,19 @@ export class FileCatalogueSource implements CatalogueSource {
     await mkdir(path.dirname(this.file), { recursive: true });
     return withFileLock(`${this.file}.lock`, async () => {
       if ((await this.read())?.revision !== expected) throw new CatalogueConflict(this.description);
-      const tmp = (f: string) => `${f}.${process.pid}.tmp`;
-      await writeFile(tmp(this.legacy), files.legacy, { mode: 0o644 });
-      await writeFile(tmp(this.file), files.catalogue, { mode: 0o644 });
-      await rename(tmp(this.legacy), this.legacy);
-      await rename(tmp(this.file), this.file);
+      await replaceFile(this.legacy, files.legacy);
+      await replaceFile(this.file, files.catalogue);
       return sha256(files.catalogue);
+    });
+  }
+
+  async repairLegacy(legacy: string, revision: string): Promise<boolean> {
+    return withFileLock(`${this.file}.lock`, async () => {
+      // Under the publish lock, and only for the version the caller read: a newer publish wrote both.
+      if (!existsSync(this.file) || (await this.read())?.revision !== revision) return false;
+      if ((await readFile(this.legacy, 'utf8').catch(() => undefined)) === legacy) return false;
+      await replaceFile(this.legacy, legacy);
+      return true;
     });
   }
 

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { BuilderPairs } from '../services/build-service.ts';
+import { toLegacy } from './legacy.ts';
 import { parseCatalogue } from './parse.ts';
 import type { Catalogue } from './schema.ts';
-import type { CatalogueSource } from './source.ts';
+import { type CatalogueSource, LEGACY_NAME } from './source.ts';
 
 /** As upstream: a deprecated pair is refused from `valid_until` 00:00 UTC on. */
 export const validUntil = (date: string) => new Date(`${date}T00:00:00Z`);
@@ -100,6 +101,21 @@ export class CatalogueStore {
       { source: this.source.description, revision: parsed.catalogue.revision, format: parsed.format },
       'catalogue loaded',
     );
+    if (parsed.format === 'v1') await this.repairLegacy(parsed.catalogue, doc.revision);
+  }
+
+  /** Today's readers see the legacy document: bring it back in line with the catalogue in force. */
+  private async repairLegacy(catalogue: Catalogue, revision: string): Promise<void> {
+    if (!this.source?.repairLegacy) return;
+    try {
+      if (await this.source.repairLegacy(toLegacy(catalogue), revision))
+        this.log.warn(
+          { source: this.source.description, revision: catalogue.revision },
+          `catalogue: ${LEGACY_NAME} did not match the catalogue (an interrupted publish?); rewrote it`,
+        );
+    } catch (err) {
+      this.log.warn({ err }, `catalogue: cannot repair ${LEGACY_NAME}`);
+    }
   }
 
   /** Load now and follow changes. */
