@@ -3,10 +3,14 @@
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCatalogue } from '../../../packages/api/src/catalogue/parse.ts';
+import type { CatalogueStore } from '../../../packages/api/src/catalogue/store.ts';
 import { connect } from '../../../packages/api/src/kube/client.ts';
 import { reviewRegistryPolicy } from '../../../packages/api/src/policy/admission.ts';
 import type { RegistryPolicy } from '../../../packages/api/src/policy/registry-policy.ts';
+import type { ImageRegistry } from '../../../packages/api/src/registry/port.ts';
 import { KubernetesRuntime } from '../../../packages/api/src/runtime/kubernetes/runtime.ts';
+import { WorkloadService } from '../../../packages/api/src/services/workloads-service.ts';
 import type { WorkloadSpec } from '../../../packages/api/src/workloads/port.ts';
 import { loadRoleRules } from '../../fakes/kube-apiserver/rbac.ts';
 import { type FakeApiServer, startFakeApiServer } from '../../fakes/kube-apiserver.ts';
@@ -224,5 +228,67 @@ describe('the registry policy webhook on what the runtime creates', () => {
     } finally {
       for (const o of off) o();
     }
+  });
+});
+
+describe('the workloads service on the cluster adapter', () => {
+  const parsed = parseCatalogue(`version: 1
+builders: {default: {builder: b:1, runner: r:1}}
+images:
+  jdk17:
+    state: stable
+    aliases: []
+    resources: {memory: 1Gi, cpu: "1"}
+    variants:
+      jobs-framework: {image: "harbor.example/toolforge/jdk17@${DIGEST}"}
+`);
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  const service = (r: KubernetesRuntime) =>
+    new WorkloadService({
+      runtime: r,
+      registry: { host: 'harbor.example' } as ImageRegistry, // curated images only: no registry reads
+      catalogue: { current: parsed.catalogue } as CatalogueStore,
+      policy: async () => ({ allowed: true }),
+      defaults: { memory: '512Mi', cpu: '0.5' },
+    });
+  const job = (name: string) => kube.get({ group: 'batch', plural: 'jobs' }, 'tool-epsilon', name) as any;
+
+  it('takes resources from the catalogue unless the request names its own', async () => {
+    const s = service(rt);
+    await s.runJob('epsilon', {
+      name: 'java',
+      imagename: 'jdk17',
+      cmd: 'java -jar x.jar',
+      continuous: false,
+    });
+    expect(job('java').spec.template.spec.containers[0].resources.limits).toEqual({
+      memory: '1Gi',
+      cpu: '1',
+    });
+    await s.runJob('epsilon', {
+      name: 'big',
+      imagename: 'jdk17',
+      cmd: 'java -jar x.jar',
+      continuous: false,
+      memory: '2Gi',
+    });
+    expect(job('big').spec.template.spec.containers[0].resources.limits).toEqual({ memory: '2Gi', cpu: '1' });
+    expect(job('big').spec.template.spec.imagePullSecrets).toBeUndefined(); // public projects: none
+  });
+
+  it('adds the configured pull secret to every pod it creates', async () => {
+    const withSecret = new KubernetesRuntime(
+      connect('default', kube.kubeconfigFile()),
+      { webDomain: 'toolforge.org', imagePullSecret: 'harbor-pull' },
+      pino({ level: 'silent' }),
+    );
+    await service(withSecret).runJob('epsilon', {
+      name: 'private',
+      imagename: 'jdk17',
+      cmd: 'true',
+      continuous: false,
+    });
+    expect(job('private').spec.template.spec.imagePullSecrets).toEqual([{ name: 'harbor-pull' }]);
+    await withSecret.close();
   });
 });

@@ -309,13 +309,30 @@ describe('scheduled jobs', () => {
   });
 });
 
+describe('continuous jobs', () => {
+  it('are started again whenever they exit, and keep their log across runs', async () => {
+    const tool = 'rt-continuous';
+    await rt.apply(job(tool, 'loop', 'echo looping; exit 3', { continuous: true }));
+    const w = await waitFor(tool, 'job', 'loop', (x) => x.status.restarts >= 2);
+    expect(['restarting', 'starting', 'running']).toContain(w.status.state);
+    const logs = await logText(tool, 'job', 'loop');
+    expect(logs).toMatch(/--- exited with code 3 \(run 1\) ---/);
+    expect(logs).toMatch(/--- started \(run 2\) ---/);
+    expect(await rt.pinnedDigests(tool)).toEqual(new Set([app.digest]));
+    await rt.delete(tool, 'job', 'loop');
+  });
+});
+
 describe('a restart of the API', () => {
-  it('brings the webservice back on its port and marks an interrupted one-off job failed', async () => {
+  it('brings the webservice back on its port, continuous and scheduled jobs too, and marks an interrupted one-off job failed', async () => {
     const tool = 'rt-recover';
     const { url } = (await rt.apply(web(tool))).status;
     expect((await waitForHttp(url!)).status).toBe(200);
     await rt.apply(job(tool, 'sleeper', 'sleep 60'));
     await waitFor(tool, 'job', 'sleeper', (w) => w.status.state === 'running');
+    await rt.apply(job(tool, 'daemon', 'sleep 60', { continuous: true }));
+    await waitFor(tool, 'job', 'daemon', (w) => w.status.state === 'running');
+    await rt.apply(job(tool, 'tick', 'echo tick', { schedule: '*/2 * * * *' }));
 
     await rt.close();
     expect(await answers(url!)).toBe(false);
@@ -326,9 +343,20 @@ describe('a restart of the API', () => {
     expect((await waitForHttp(url!)).status).toBe(200);
     const sleeper = await rt.get(tool, 'job', 'sleeper');
     expect(sleeper?.status).toMatchObject({ state: 'failed', message: 'the service restarted while it ran' });
+    // A continuous job runs again; a scheduled one waits for its next time and then runs.
+    await waitFor(tool, 'job', 'daemon', (w) => w.status.state === 'running');
+    const recovered = Date.now();
+    const tick = await waitFor(
+      tool,
+      'job',
+      'tick',
+      (w) => !!w.status.lastRun?.endedAt && Date.parse(w.status.lastRun.startedAt) >= recovered,
+    );
+    expect(tick.status).toMatchObject({ state: 'scheduled', lastRun: { exitCode: 0 } });
+    expect(Date.parse(tick.status.nextRun!)).toBeGreaterThan(recovered);
     expect(await rt.pinnedDigests(tool)).toEqual(new Set([app.digest]));
     await rt.delete(tool, 'webservice', 'webservice');
-    await rt.delete(tool, 'job', 'sleeper');
+    for (const name of ['sleeper', 'daemon', 'tick']) await rt.delete(tool, 'job', name);
   });
 
   it('removes unpacked images no workload uses', async () => {
