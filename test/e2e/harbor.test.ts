@@ -1,6 +1,10 @@
 // Builds pushing to Harbor: a project per tool and a robot per build, on both engines. Harbor is the fake
 // in test/fakes/harbor (a fake management API in front of a real docker-registry that enforces the robots'
 // scopes); the cluster is the fake kube-apiserver with the Tekton simulator; the embedded engine builds for real.
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeHarbor, startFakeHarbor } from '../fakes/harbor.ts';
 import { startApi, type TestApi } from '../helpers/api.ts';
@@ -32,6 +36,41 @@ const harborApi = (method: string, path: string, body?: unknown) =>
     },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
+
+/** An HTTP proxy in front of the API keeping every answer's body: what any client of the API was sent. */
+async function recordingProxy(target: string) {
+  const bodies: Buffer[] = [];
+  const server = createServer((req, res) => {
+    const up = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.on('data', (c: Buffer) => {
+        bodies.push(c);
+        res.write(c);
+      });
+      r.on('end', () => res.end());
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies: () => Buffer.concat(bodies).toString('utf8'),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The SQLite database files (with their -wal and -shm) below a folder, as one text. */
+async function databaseFiles(dir: string): Promise<string> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && e.name.includes('.sqlite'));
+  expect(files.length).toBeGreaterThan(0);
+  const texts = await Promise.all(files.map((f) => readFile(path.join(f.parentPath, f.name), 'latin1')));
+  return texts.join('\n');
+}
 
 describe('the Tekton engine with Harbor', () => {
   let s: TektonStack;
@@ -86,19 +125,27 @@ describe('the Tekton engine with Harbor', () => {
 
   it('Harbor failing at start: 503 "Harbor unavailable", and no run, Secret, robot or project is left', async () => {
     const e = { ...env, TOOLFORGE_TOOL: 'newtool', TOOLFORGE_TOKEN: s.api.token('newtool') };
-    for (const [method, path] of [
-      ['POST', /\/api\/v2.0\/projects$/],
-      ['POST', /\/api\/v2.0\/retentions$/],
-      ['POST', /\/api\/v2.0\/robots$/],
+    // A 503 whose text echoes the password, or the request applied and its answer lost (reset).
+    const echo = { status: 503, message: `you sent: ${harbor.admin.password}` };
+    for (const [method, path, how] of [
+      ['POST', /\/api\/v2.0\/projects$/, echo],
+      ['POST', /\/api\/v2.0\/projects$/, { lose: 'reset' }],
+      ['POST', /\/api\/v2.0\/retentions$/, echo],
+      ['POST', /\/api\/v2.0\/robots$/, echo],
+      ['POST', /\/api\/v2.0\/robots$/, { lose: 'reset' }],
     ] as const) {
       const runs = s.kube.objects('pipelineruns', 'image-build').length;
       const secrets = s.kube.objects('secrets', 'image-build').length;
       const robots = harbor.robots().length;
-      const fault = harbor.fail({ method, path, status: 503 });
+      const fault = harbor.fail({ method, path, ...how });
       const r = await cli(['build', 'start', quick().url, '-D'], e);
       fault.cancel();
+      expect(fault.hits).toBe(1);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/Harbor unavailable/);
+      expect(r.stderr).toMatch(
+        /Harbor unavailable \(preparing tool-newtool for a push: (HTTP 503|unreachable)\)/,
+      );
+      expect(r.stderr).not.toContain(harbor.admin.password);
       expect(s.kube.objects('pipelineruns', 'image-build')).toHaveLength(runs);
       expect(s.kube.objects('secrets', 'image-build')).toHaveLength(secrets);
       expect(harbor.robots()).toHaveLength(robots);
@@ -142,15 +189,23 @@ describe('the Tekton engine with Harbor', () => {
 
 describe('the embedded engine with Harbor', () => {
   let api: TestApi;
+  let proxy: Awaited<ReturnType<typeof recordingProxy>>;
   beforeAll(async () => {
-    api = await startApi({
-      BUILDER: HARNESS_BUILDER,
-      TOOLFORGE_HARBOR_URL: harbor.url,
-      TOOLFORGE_HARBOR_USERNAME: harbor.admin.username,
-      TOOLFORGE_HARBOR_PASSWORD: harbor.admin.password,
-    });
+    api = await startApi(
+      {
+        BUILDER: HARNESS_BUILDER,
+        TOOLFORGE_HARBOR_URL: harbor.url,
+        TOOLFORGE_HARBOR_USERNAME: harbor.admin.username,
+        TOOLFORGE_HARBOR_PASSWORD: harbor.admin.password,
+      },
+      { captureLogs: true },
+    );
+    proxy = await recordingProxy(api.url);
   });
-  afterAll(() => api?.close());
+  afterAll(async () => {
+    await proxy?.close();
+    await api?.close();
+  });
 
   it('pushes a real build with a robot of its own, deleted afterwards; images and clean use Harbor', async () => {
     const env = { TOOLFORGE_API_URL: api.url, TOOLFORGE_TOOL: 'delta', TOOLFORGE_TOKEN: api.token('delta') };
@@ -176,5 +231,71 @@ describe('the embedded engine with Harbor', () => {
     const clean = await cli(['build', 'clean', '-y'], env);
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse((await cli(['images', 'list', '--json'], env)).stdout).images).toEqual([]);
+  });
+
+  it('robot secrets and the Harbor password are in no log, answer, build record or database', async () => {
+    const env = {
+      TOOLFORGE_API_URL: proxy.url,
+      TOOLFORGE_TOOL: 'epsilon',
+      TOOLFORGE_TOKEN: api.token('epsilon'),
+    };
+    const built = await cli(['build', 'start', quick().url], env);
+    expect(built.code, built.stderr).toBe(0);
+    expect(harbor.issuedSecrets.length).toBeGreaterThan(0);
+    const secrets = [harbor.admin.password, ...harbor.issuedSecrets];
+    // Harbor failing with a text that echoes them all: at the push (the build fails) and for the quota (503).
+    const echo = `you sent: ${secrets.join(' ')}`;
+    const robotFault = harbor.fail({
+      method: 'POST',
+      path: /\/api\/v2.0\/robots$/,
+      status: 503,
+      message: echo,
+    });
+    const failed = await cli(['build', 'start', quick().url], env);
+    robotFault.cancel();
+    const quotaFault = harbor.fail({
+      method: 'GET',
+      path: /\/quotas$/,
+      status: 503,
+      message: echo,
+      times: 2,
+    });
+    const quota = await cli(['build', 'quota', '--json'], env);
+    quotaFault.cancel();
+    expect([robotFault.hits, quotaFault.hits]).toEqual([1, 2]);
+    expect(quota.code).toBe(1);
+    expect(quota.stdout + quota.stderr).toMatch(
+      /Harbor unavailable \(reading the quota of tool-epsilon: HTTP 503\)/,
+    );
+
+    const outputs = [built, failed, quota];
+    const { builds } = JSON.parse((await cli(['build', 'list', '--json'], env)).stdout);
+    expect(builds.map((b: any) => b.status).sort()).toEqual(['BUILD_FAILURE', 'BUILD_SUCCESS']);
+    for (const b of builds) {
+      for (const args of [
+        ['show', b.build_id, '--json'],
+        ['show', b.build_id],
+        ['logs', b.build_id],
+      ]) {
+        const r = await cli(['build', ...args], env);
+        expect(r.code, r.stderr).toBe(0);
+        outputs.push(r);
+      }
+    }
+    const outputText = outputs.map((r) => r.stdout + r.stderr).join('\n');
+    expect(outputText).toMatch(/Harbor unavailable \(preparing tool-epsilon for a push: HTTP 503\)/);
+    const places = {
+      'API logs': api.logs(),
+      'API answers': proxy.bodies(),
+      'CLI output': outputText,
+      database: await databaseFiles(api.dataDir),
+    };
+    // The places hold what they should (the 503 was logged and answered), and no secret.
+    expect(places['API logs']).toContain('REGISTRY_UNAVAILABLE');
+    expect(places['API answers']).toContain('REGISTRY_UNAVAILABLE');
+    expect(places.database).toContain('Harbor unavailable');
+    for (const [where, text] of Object.entries(places)) {
+      for (const secret of secrets) expect(text.includes(secret), `a secret in the ${where}`).toBe(false);
+    }
   });
 });

@@ -107,6 +107,7 @@ function create(ctx: Ctx): Reply {
     secret: newSecret(),
   };
   ctx.state.robots.set(r.id, r);
+  ctx.state.issuedSecrets.push(r.secret);
   const body = { id: r.id, name, secret: r.secret, creation_time: now, expires_at: r.expires_at };
   return { status: 201, body, headers: { location: `/api/v2.0/robots/${r.id}` } };
 }
@@ -165,6 +166,7 @@ function refreshSecret(ctx: Ctx): Reply {
     return ok({ secret: '' });
   }
   r.secret = newSecret();
+  ctx.state.issuedSecrets.push(r.secret);
   return ok({ secret: r.secret });
 }
 

@@ -49,6 +49,15 @@ export interface HarborFault {
   delayMs?: number;
   /** How many matching requests it applies to (default 1; Infinity for all). */
   times?: number;
+  /** The error body's message (default `injected fault (<status>)`), e.g. one echoing a secret. */
+  message?: string;
+  /**
+   * Apply the request, then lose its answer, as when Harbor did the work and the connection or the
+   * client's deadline gave out: `hang` holds the answer until the client gives up (or `delayMs`, then
+   * sends it), `reset` destroys the socket. Elsewhere (token service, /v2/) nothing is applied: the
+   * request hangs until the client gives up, or is reset.
+   */
+  lose?: 'hang' | 'reset';
 }
 
 export interface HarborFaultHandle {
@@ -73,6 +82,8 @@ export interface FakeHarbor extends AsyncDisposable {
   projects(): ProjectRecord[];
   project(name: string): ProjectRecord | undefined;
   robots(): RobotRecord[];
+  /** Every robot secret the API has handed out (created or refreshed), deleted robots' included. */
+  readonly issuedSecrets: readonly string[];
   retention(projectName: string): RetentionRecord | undefined;
   /** Quota usage as the API reports it, read from the registry. */
   usedStorage(projectName: string): Promise<number>;
@@ -100,6 +111,13 @@ function send(res: ServerResponse, reply: Reply, head: boolean): void {
 
 const sendError = (res: ServerResponse, e: HarborError) =>
   send(res, { status: e.status, body: e.body() }, false);
+
+/** Hold an answer until the client closes the connection, or `ms` when given. */
+const hang = (res: ServerResponse, ms?: number) =>
+  new Promise<void>((resolve) => {
+    res.once('close', resolve);
+    if (ms) setTimeout(resolve, ms).unref();
+  });
 
 interface ActiveFault extends HarborFault {
   left: number;
@@ -165,7 +183,7 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
   const registryView = new RegistryView(client, (kind) => state.nextId(kind));
   view = registryView;
 
-  async function api(req: IncomingMessage, res: ServerResponse, u: URL) {
+  async function api(req: IncomingMessage, u: URL): Promise<Reply> {
     const method = req.method ?? 'GET';
     const m = match(ROUTES, method, u.pathname.slice(API.length));
     if (m === undefined) throw notFound(`no route for ${method} ${u.pathname}`);
@@ -181,7 +199,7 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
         throw badRequest('invalid JSON body');
       }
     }
-    const reply = await m.route.handler({
+    return m.route.handler({
       state,
       view: registryView,
       id: id ?? { kind: 'anonymous' },
@@ -193,7 +211,18 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
       storagePerProject,
       externalUrl: url,
     });
-    send(res, reply, method === 'HEAD');
+  }
+
+  /** Serve an API request; with a `lose` fault, apply it and then lose the answer. */
+  async function serveApi(req: IncomingMessage, res: ServerResponse, u: URL, lose?: ActiveFault) {
+    if (!lose) return send(res, await api(req, u), req.method === 'HEAD');
+    const reply = await api(req, u).catch((e: unknown) => {
+      if (e instanceof HarborError) return { status: e.status, body: e.body() };
+      throw e;
+    });
+    if (lose.lose === 'reset') return void res.destroy();
+    await hang(res, lose.delayMs);
+    if (!res.destroyed) send(res, reply, req.method === 'HEAD');
   }
 
   async function forwardToken(req: IncomingMessage, res: ServerResponse, u: URL) {
@@ -223,17 +252,23 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
     if (fault) {
       fault.left--;
       fault.hits++;
+      if (fault.lose && isApi) return serveApi(req, res, u, fault);
+      if (fault.lose) {
+        req.resume();
+        return fault.lose === 'reset' ? void res.destroy() : hang(res);
+      }
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status !== undefined) {
         req.resume();
-        return sendError(res, new HarborError(fault.status, `injected fault (${fault.status})`));
+        const message = fault.message ?? `injected fault (${fault.status})`;
+        return sendError(res, new HarborError(fault.status, message));
       }
     }
     if (u.pathname === '/service/token') return forwardToken(req, res, u);
     if (u.pathname === '/v2' || u.pathname.startsWith('/v2/')) {
       return proxyRegistry(req, res, registry, state, registryView);
     }
-    if (isApi) return api(req, res, u);
+    if (isApi) return serveApi(req, res, u);
     throw notFound(`not found: ${u.pathname}`);
   }
 
@@ -258,6 +293,7 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
     projects: () => [...state.projects.values()],
     project: (name) => state.projectByName(name),
     robots: () => [...state.robots.values()],
+    issuedSecrets: state.issuedSecrets,
     retention(projectName) {
       const id = state.projectByName(projectName)?.metadata.retention_id;
       return id === undefined ? undefined : state.retentions.get(Number(id));
@@ -265,7 +301,7 @@ export async function startFakeHarbor(opts: FakeHarborOptions = {}): Promise<Fak
     usedStorage: (projectName) => registryView.usage(projectName),
     fail(f) {
       const af: ActiveFault = { ...f, left: f.times ?? 1, hits: 0 };
-      if (af.status === undefined && !f.delayMs) af.status = 503;
+      if (af.status === undefined && !f.delayMs && !f.lose) af.status = 503;
       faults.push(af);
       return {
         get hits() {

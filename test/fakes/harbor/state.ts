@@ -88,6 +88,8 @@ export class State {
   readonly quotas = new Map<number, QuotaRecord>();
   readonly robots = new Map<number, RobotRecord>();
   readonly retentions = new Map<number, RetentionRecord>();
+  /** Every robot secret handed out, for tests that check none of them leaks. */
+  readonly issuedSecrets: string[] = [];
   readonly #ids: Record<IdKind, number> = {
     project: 0,
     quota: 0,

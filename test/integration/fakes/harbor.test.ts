@@ -483,4 +483,40 @@ describe('fake Harbor: faults', () => {
       }),
     ).rejects.toThrow(/timeout|abort/i);
   });
+
+  it('applies a request and then loses its answer with lose: hang (until the client gives up) or reset', async () => {
+    await using h = await startFakeHarbor();
+    const post = (name: string, signal?: AbortSignal) =>
+      fetch(`${h.url}/api/v2.0/projects`, {
+        method: 'POST',
+        headers: { authorization: basic(h.admin), 'content-type': 'application/json' },
+        body: JSON.stringify({ project_name: name }),
+        ...(signal ? { signal } : {}),
+      });
+    h.fail({ method: 'POST', path: /\/projects$/, lose: 'hang' });
+    await expect(post('tool-hang', AbortSignal.timeout(200))).rejects.toThrow(/timeout|abort/i);
+    expect(h.project('tool-hang')).toBeDefined();
+    h.fail({ method: 'POST', path: /\/projects$/, lose: 'reset' });
+    await expect(post('tool-reset')).rejects.toThrow(/fetch failed/);
+    expect(h.project('tool-reset')).toBeDefined();
+    // With delayMs the answer comes, late; a refusal is applied (nothing) and lost the same way.
+    h.fail({ method: 'POST', path: /\/projects$/, lose: 'hang', delayMs: 100 });
+    expect((await post('tool-late')).status).toBe(201);
+    h.fail({ method: 'POST', path: /\/projects$/, lose: 'reset' });
+    await expect(post('tool-late')).rejects.toThrow(/fetch failed/);
+    expect(h.projects().map((p) => p.name)).toEqual(['tool-hang', 'tool-reset', 'tool-late']);
+  });
+
+  it('answers an injected fault with a given message, and lists every robot secret it issued', async () => {
+    await using h = await startFakeHarbor();
+    h.fail({ path: /\/projects$/, status: 500, message: 'you sent: s3cret' });
+    expect((await createProject(h, 'tool-a')).body).toEqual({
+      errors: [{ code: 'UNKNOWN', message: 'you sent: s3cret' }],
+    });
+    expect((await createProject(h, 'tool-a')).status).toBe(201);
+    const robot = await createRobot(h, 'tool-a');
+    expect((await call(h, 'DELETE', `/robots/${robot.id}`)).status).toBe(200);
+    expect(h.robots()).toEqual([]);
+    expect(h.issuedSecrets).toEqual([robot.secret]);
+  });
 });

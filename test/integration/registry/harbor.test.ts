@@ -66,7 +66,7 @@ describe('push access per build', () => {
     await expect(push(client(access), 'tool-alpha/web', 'again')).rejects.toThrow();
   });
 
-  it('a project that exists is reused (409), and a retention policy changed by hand is repaired', async () => {
+  it('a project that exists is reused, and a retention policy changed by hand is repaired', async () => {
     const rid = harbor.project('tool-alpha')?.metadata.retention_id;
     const policy = harbor.retention('tool-alpha')?.policy as any;
     policy.rules[0].params.latestPushedK = 99;
@@ -102,34 +102,157 @@ describe('push access per build', () => {
   });
 });
 
+/** A fault of each kind: an error answer, or the request applied and its answer lost (timeout, reset). */
+const KINDS = ['503', 'hang', 'reset'] as const;
+type Kind = (typeof KINDS)[number];
+const fault = (kind: Kind, f: { method: string; path: RegExp; times?: number }) =>
+  harbor.fail(kind === '503' ? { ...f, status: 503 } : { ...f, lose: kind });
+/** Let `skip` matching requests through, then fault the next ones. */
+const faultAfter = (skip: number, kind: Kind, f: { method: string; path: RegExp; times?: number }) => {
+  const pass = skip ? harbor.fail({ method: f.method, path: f.path, delayMs: 1, times: skip }) : undefined;
+  const h = fault(kind, f);
+  return {
+    cancel: () => {
+      pass?.cancel();
+      h.cancel();
+    },
+  };
+};
+const unavailable = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe('REGISTRY_UNAVAILABLE');
+  expect((err as AppError).status).toBe(503);
+  expect((err as AppError).message).toMatch(
+    /^Harbor unavailable \(.*: (HTTP \d+|timed out|unreachable)\)\.$/,
+  );
+  return err as AppError;
+};
+const robotsOf = (tool: string) => harbor.robots().filter((r) => r.name.startsWith(`robot$tool-${tool}+`));
+
 describe('faults: Harbor 5xx or timeouts answer 503 and leave nothing half-created', () => {
-  // Every management call issue() makes for a tool seen for the first time.
-  const calls: [string, string, RegExp][] = [
-    ['create project', 'POST', /\/api\/v2.0\/projects$/],
-    ['read project', 'GET', /\/api\/v2.0\/projects\/tool-/],
-    ['create retention', 'POST', /\/api\/v2.0\/retentions$/],
-    ['create robot', 'POST', /\/api\/v2.0\/robots$/],
+  // Every management call issue() makes for a tool seen for the first time; reads are retried once.
+  const calls: [string, string, RegExp, number][] = [
+    ['read project', 'GET', /\/api\/v2.0\/projects\/tool-/, 0],
+    ['create project', 'POST', /\/api\/v2.0\/projects$/, 0],
+    ['read the new project', 'GET', /\/api\/v2.0\/projects\/tool-/, 1],
+    ['create retention', 'POST', /\/api\/v2.0\/retentions$/, 0],
+    ['create robot', 'POST', /\/api\/v2.0\/robots$/, 0],
   ];
-  for (const [what, method, path] of calls) {
-    for (const kind of ['503', 'timeout'] as const) {
+  for (const [what, method, path, skip] of calls) {
+    for (const kind of KINDS) {
       it(`${what}: ${kind}`, async () => {
-        const tool = `f${what.replace(/\W/g, '')}${kind}`.toLowerCase().slice(0, 20);
+        const tool = `f${what.replace(/\W/g, '')}${kind}`.toLowerCase().slice(0, 24);
         const robotsBefore = harbor.robots().length;
-        // Reads are retried once: fail them twice.
-        const times = method === 'GET' ? 2 : 1;
-        const fault = harbor.fail(
-          kind === '503' ? { method, path, status: 503, times } : { method, path, delayMs: 1500, times },
-        );
-        const err = await registry.issue(tool, id(tool, 'hhhhh')).catch((e) => e);
-        fault.cancel();
-        expect(err).toBeInstanceOf(AppError);
-        expect(err.code).toBe('REGISTRY_UNAVAILABLE');
-        expect(err.message).toMatch(/^Harbor unavailable \(/);
+        const f = faultAfter(skip, kind, { method, path, times: method === 'GET' ? 2 : 1 });
+        await unavailable(registry.issue(tool, id(tool, 'hhhhh')));
+        f.cancel();
+        // Even when Harbor applied the POST and only its answer was lost: no project, no robot.
         expect(harbor.project(`tool-${tool}`)).toBeUndefined();
         expect(harbor.robots()).toHaveLength(robotsBefore);
       });
     }
   }
+
+  it('an existing project: a robot created whose answer was lost is deleted, the project stays', async () => {
+    const first = await registry.issue('kept', id('kept', 'aaaaa'));
+    await registry.revoke('kept', first.id);
+    for (const kind of ['hang', 'reset'] as const) {
+      const f = fault(kind, { method: 'POST', path: /\/api\/v2.0\/robots$/ });
+      await unavailable(registry.issue('kept', id('kept', `${kind}x`.padEnd(5, 'x'))));
+      f.cancel();
+      expect(f.hits).toBe(1);
+      expect(robotsOf('kept')).toEqual([]);
+      expect(harbor.project('tool-kept')).toBeDefined();
+    }
+  });
+
+  it('repairing the retention policy (GET, PUT): 503, no robot, the project and its policy stay', async () => {
+    const first = await registry.issue('repair', id('repair', 'aaaaa'));
+    await registry.revoke('repair', first.id);
+    const rid = harbor.project('tool-repair')?.metadata.retention_id;
+    for (const method of ['GET', 'PUT']) {
+      for (const kind of KINDS) {
+        (harbor.retention('tool-repair')!.policy as any).rules[0].params.latestPushedK = 99;
+        const f = fault(kind, {
+          method,
+          path: /\/api\/v2.0\/retentions\/\d+$/,
+          times: method === 'GET' ? 2 : 1,
+        });
+        await unavailable(registry.issue('repair', id('repair', 'bbbbb')));
+        f.cancel();
+        expect(robotsOf('repair')).toEqual([]);
+        expect(harbor.project('tool-repair')?.metadata.retention_id).toBe(rid);
+      }
+    }
+    // Harbor back: the next build repairs it.
+    const access = await registry.issue('repair', id('repair', 'ccccc'));
+    expect((harbor.retention('tool-repair')?.policy as any)?.rules[0].params.latestPushedK).toBe(3);
+    await registry.revoke('repair', access.id);
+  });
+
+  it('two first builds of one tool at once, one failing: the other keeps its project and robot', async () => {
+    // The first, then the second robot creation fails (which build made the project depends on timing).
+    for (const skip of [0, 1]) {
+      const tool = `race${skip}`;
+      const f = faultAfter(skip, '503', { method: 'POST', path: /\/api\/v2.0\/robots$/ });
+      const results = await Promise.allSettled([
+        registry.issue(tool, id(tool, 'aaaaa')),
+        registry.issue(tool, id(tool, 'bbbbb')),
+      ]);
+      f.cancel();
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.code] : []));
+      const issued = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(failed).toEqual(['REGISTRY_UNAVAILABLE']);
+      expect(robotsOf(tool).map((r) => r.name)).toEqual(issued.map((a) => a.username));
+      await push(client(issued[0]), `tool-${tool}/web`);
+      await registry.revoke(tool, issued[0]!.id);
+    }
+  });
+
+  it('a 503 names the operation and the HTTP status, never Harbor’s text (it may echo secrets)', async () => {
+    const secrets = [harbor.admin.password, ...harbor.issuedSecrets];
+    expect(secrets.length).toBeGreaterThan(1);
+    const echo = `you sent: ${secrets.join(' ')}`;
+    const f = harbor.fail({ method: 'POST', path: /\/api\/v2.0\/projects$/, status: 503, message: echo });
+    const err = await unavailable(registry.issue('echoed', id('echoed', 'aaaaa')));
+    f.cancel();
+    expect(err.message).toBe('Harbor unavailable (preparing tool-echoed for a push: HTTP 503).');
+    // The cause is what the API logs with the 503: none of Harbor's text there either.
+    for (let e: unknown = err; e; e = (e as Error).cause) {
+      expect((e as Error).message).not.toContain('you sent');
+    }
+    for (const secret of secrets) expect(logged).not.toContain(secret);
+  });
+
+  it('revoking: 503 when Harbor fails, and revoking again (idempotent) finishes the job', async () => {
+    for (const kind of KINDS) {
+      const access = await registry.issue('revoke', id('revoke', 'aaaaa'));
+      const f = fault(kind, { method: 'DELETE', path: /\/api\/v2.0\/robots\/\d+$/ });
+      await unavailable(registry.revoke('revoke', access.id));
+      f.cancel();
+      // 503: the robot is still there (the engines retry, or the start-up sweep removes it); lost: gone.
+      expect(robotsOf('revoke')).toHaveLength(kind === '503' ? 1 : 0);
+      await registry.revoke('revoke', access.id);
+      expect(robotsOf('revoke')).toEqual([]);
+    }
+  });
+
+  it('quota: 503 when Harbor fails twice (a read is retried once), the answer once it is back', async () => {
+    const access = await registry.issue('quota', id('quota', 'aaaaa'));
+    await registry.revoke('quota', access.id);
+    for (const kind of KINDS) {
+      const f = fault(kind, { method: 'GET', path: /\/api\/v2.0\/quotas$/, times: 2 });
+      await unavailable(registry.quota('quota'));
+      f.cancel();
+    }
+    const once = fault('503', { method: 'GET', path: /\/api\/v2.0\/quotas$/ });
+    expect(await registry.quota('quota')).toEqual({ usedBytes: 0, limitBytes: 50 * MiB });
+    expect(once.hits).toBe(1);
+  });
 });
 
 describe('quota, listing and clean from Harbor', () => {
@@ -169,6 +292,40 @@ describe('quota, listing and clean from Harbor', () => {
     const all = await registry.clean('gamma', new Set(), { keepLatest: false });
     expect(all.removed).toHaveLength(3);
     expect(await registry.list('gamma')).toEqual([]);
+  });
+
+  it('clean: a failed DELETE is kept as "Harbor unavailable" and the rest reported; nothing removed is a 503', async () => {
+    await using a = await makeImage('clean-a', 1024);
+    await using b = await makeImage('clean-b', 1024);
+    await using c = await makeImage('clean-c', 1024);
+    const del = {
+      method: 'DELETE',
+      path: /\/api\/v2.0\/projects\/tool-clean\/repositories\/[^/]+\/artifacts\//,
+    };
+    for (const kind of ['503', 'hang'] as const) {
+      const access = await registry.issue('clean', id('clean', 'aaaaa'));
+      for (const [i, img] of [a, b, c].entries()) {
+        await pushImage(img.layout, img.ref, client(access), 'tool-clean/web', `v${i}`);
+      }
+      await registry.revoke('clean', access.id);
+      // The second artifact's DELETE fails: the first and third are still removed and reported.
+      const f = faultAfter(1, kind, { ...del, times: 1 });
+      const report = await registry.clean('clean', new Set(), { keepLatest: false });
+      f.cancel();
+      expect(report.removed).toHaveLength(2);
+      expect(report.kept).toEqual([expect.objectContaining({ reason: 'Harbor unavailable' })]);
+      const failed = report.kept[0]!.digest;
+      // A 503 left it there; a lost answer means Harbor did delete it (the report says it could not tell).
+      expect((await registry.list('clean')).map((i) => i.digest)).toEqual(kind === '503' ? [failed] : []);
+      if (kind === '503') {
+        // Every DELETE failing: nothing removed, so the clean is a 503, and nothing changed.
+        const all = fault('503', { ...del, times: Number.POSITIVE_INFINITY });
+        await unavailable(registry.clean('clean', new Set(), { keepLatest: false }));
+        all.cancel();
+        expect((await registry.list('clean')).map((i) => i.digest)).toEqual([failed]);
+        expect((await registry.clean('clean', new Set(), { keepLatest: false })).removed).toHaveLength(1);
+      }
+    }
   });
 
   it('a tool without a project has no images and the configured limit', async () => {

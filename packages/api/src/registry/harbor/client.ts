@@ -3,20 +3,19 @@ import { AppError } from '../../errors.ts';
 /** A Harbor answer other than success; `status` 0 when Harbor could not be reached or timed out. */
 export class HarborError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
+  constructor(status: number, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.status = status;
   }
 }
 
-/** What callers turn every Harbor failure into: one clear 503, never Harbor's raw text or a stack. */
+/**
+ * What callers turn every Harbor failure into: one clear 503 naming the operation and the HTTP status,
+ * never Harbor's own text (an error body may echo what it was sent) or a stack.
+ */
 export function harborUnavailable(what: string, err: unknown): AppError {
   const detail =
-    err instanceof HarborError
-      ? err.status
-        ? `HTTP ${err.status}: ${err.message}`
-        : err.message
-      : String(err);
+    err instanceof HarborError ? (err.status ? `HTTP ${err.status}` : err.message) : 'unexpected error';
   return new AppError('REGISTRY_UNAVAILABLE', `Harbor unavailable (${what}: ${detail}).`, {
     hint: 'Retry in a few minutes; if it persists, tell the Toolforge admins.',
     cause: err,
@@ -69,24 +68,18 @@ export class HarborClient {
         });
         const text = await res.text();
         if (res.ok)
-          return {
-            status: res.status,
-            body: text ? (JSON.parse(text) as T) : undefined,
-            headers: res.headers,
-          };
+          return { status: res.status, body: text ? parseJson<T>(text) : undefined, headers: res.headers };
         if (res.status === 404 && opts.allow404)
           return { status: 404, body: undefined, headers: res.headers };
-        last = new HarborError(res.status, harborMessage(text) || res.statusText);
+        // Not Harbor's message: the error is logged (as a 503's cause), and Harbor's text may echo secrets.
+        last = new HarborError(res.status, `${method} ${path.split('?')[0]}: HTTP ${res.status}`);
         if (res.status < 500) throw last;
       } catch (err) {
         if (err instanceof HarborError && err.status < 500 && err.status !== 0) throw err;
         last =
           err instanceof HarborError
             ? err
-            : new HarborError(
-                0,
-                (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message,
-              );
+            : new HarborError(0, (err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable', err);
       }
     }
     throw last;
@@ -108,11 +101,11 @@ export class HarborClient {
   }
 }
 
-function harborMessage(text: string): string {
+function parseJson<T>(text: string): T {
   try {
-    const errors = (JSON.parse(text) as { errors?: { message?: string }[] }).errors;
-    return errors?.map((e) => e.message).join('; ') ?? '';
+    return JSON.parse(text) as T;
   } catch {
-    return text.slice(0, 200);
+    // JSON.parse quotes the text it refused: keep that (a robot's secret, say) out of the error.
+    throw new HarborError(0, 'Harbor answered something other than JSON');
   }
 }

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { HarborClient } from './client.ts';
+import { HarborClient, HarborError, harborUnavailable } from './client.ts';
 import { HarborRegistry } from './registry.ts';
 import { desiredRetention, sameRetention } from './retention.ts';
 
@@ -37,5 +37,20 @@ describe('the retention policy', () => {
     other.rules[0]!.params.latestPushedK = 50;
     expect(sameRetention(other, want)).toBe(false);
     expect(sameRetention({ ...stored, scope: { level: 'project', ref: 13 } }, want)).toBe(false);
+  });
+});
+
+describe('the 503 for a Harbor failure', () => {
+  it('names the operation and the HTTP status or the timeout, nothing else', () => {
+    expect(harborUnavailable('listing tool-a', new HarborError(502, 'GET /projects: HTTP 502')).message).toBe(
+      'Harbor unavailable (listing tool-a: HTTP 502).',
+    );
+    expect(harborUnavailable('listing tool-a', new HarborError(0, 'timed out')).message).toBe(
+      'Harbor unavailable (listing tool-a: timed out).',
+    );
+    // Anything else (a parse error quoting Harbor's answer, say) is not repeated.
+    const odd = harborUnavailable('listing tool-a', new SyntaxError('Unexpected token "s3cret"'));
+    expect(odd.message).toBe('Harbor unavailable (listing tool-a: unexpected error).');
+    expect(odd.code).toBe('REGISTRY_UNAVAILABLE');
   });
 });

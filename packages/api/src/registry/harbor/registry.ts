@@ -13,6 +13,7 @@ const ROBOT_PREFIX = 'build-';
 interface Project {
   project_id: number;
   name: string;
+  repo_count?: number;
   metadata?: Record<string, string>;
 }
 interface Artifact {
@@ -40,6 +41,8 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
   private readonly quotaBytes: number | undefined;
   private readonly retentionKeep: number;
   private readonly log: Logger;
+  /** Per project: the tail of the issue() calls queued for it in this process. */
+  private readonly issuing = new Map<string, Promise<void>>();
 
   constructor(o: { client: HarborClient; quotaBytes?: number; retentionKeep: number; log: Logger }) {
     this.api = o.client;
@@ -69,9 +72,14 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
     return (await this.api.request<Project>('GET', `/projects/${name}`, { allow404: true })).body;
   }
 
-  /** Create the project if missing (409: someone else did); `made.created` says whether this call did. */
-  private async ensureProject(tool: string, made: { created: boolean }): Promise<Project> {
-    const name = this.project(tool);
+  /**
+   * The project, created if missing (a 409: someone else just did). `ours.tried` says this call tried to
+   * create it: then a failure later undoes it, even when the POST's answer was lost after Harbor applied it.
+   */
+  private async ensureProject(name: string, ours: { tried: boolean }): Promise<Project> {
+    const existing = await this.getProject(name);
+    if (existing) return existing;
+    ours.tried = true;
     try {
       await this.api.request('POST', '/projects', {
         body: {
@@ -80,13 +88,37 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
           storage_limit: this.quotaBytes ?? -1,
         },
       });
-      made.created = true;
     } catch (err) {
       if (!(err instanceof HarborError && err.status === 409)) throw err;
+      ours.tried = false;
     }
     const project = await this.getProject(name);
     if (!project) throw new HarborError(404, `project ${name} vanished after it was created`);
     return project;
+  }
+
+  private robotsOf(project: Project): Promise<Robot[]> {
+    return this.api.list<Robot>(`/robots?q=Level%3Dproject,ProjectID%3D${project.project_id}`);
+  }
+
+  /**
+   * Undo a project this process tried to create, if it is still unused (no repositories, no robots):
+   * that it exists may be our POST applied with its answer lost; in use, it is someone else's now.
+   * (Harbor itself refuses to delete a project with repositories.)
+   */
+  private async dropIfUnused(name: string): Promise<void> {
+    const project = await this.getProject(name);
+    if (!project || Number(project.repo_count) > 0 || (await this.robotsOf(project)).length > 0) return;
+    await this.api.request('DELETE', `/projects/${name}`, { allow404: true });
+  }
+
+  /** Delete a robot by its (per build unique) full name: its POST may have been applied, its answer lost. */
+  private async dropRobot(projectName: string, fullName: string): Promise<void> {
+    const project = await this.getProject(projectName);
+    if (!project) return;
+    for (const r of await this.robotsOf(project)) {
+      if (r.name === fullName) await this.api.request('DELETE', `/robots/${r.id}`, { allow404: true });
+    }
   }
 
   /** Create or repair the project's retention policy (keep the newest N artifacts per repository). */
@@ -108,15 +140,34 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
 
   async issue(tool: string, buildId: string): Promise<PushAccess> {
     const name = this.project(tool);
-    const made = { created: false };
+    // One at a time per tool in this process: a first build failing must not delete the project that
+    // a concurrent first build of the same tool has just put its robot into.
+    const run = (this.issuing.get(name) ?? Promise.resolve()).then(() => this.prepare(name, buildId));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.issuing.set(name, settled);
+    void settled.then(() => {
+      if (this.issuing.get(name) === settled) this.issuing.delete(name);
+    });
+    return run;
+  }
+
+  /** The project with its retention policy, then a robot for the build; on failure, undo what was made. */
+  private async prepare(name: string, buildId: string): Promise<PushAccess> {
+    const robot = `${ROBOT_PREFIX}${buildId.slice(-5)}`;
+    const ours = { tried: false };
+    let robotSent = false;
     try {
-      await this.ensureRetention(await this.ensureProject(tool, made));
+      await this.ensureRetention(await this.ensureProject(name, ours));
+      robotSent = true;
       const { body } = await this.api.request<{ id: number; name: string; secret: string }>(
         'POST',
         '/robots',
         {
           body: {
-            name: `${ROBOT_PREFIX}${buildId.slice(-5)}`,
+            name: robot,
             description: `Push access of build ${buildId}; deleted when it ends.`,
             duration: 1, // days: Harbor's shortest; deleted at the end of the build anyway
             level: 'project',
@@ -137,8 +188,11 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
       if (!body?.secret) throw new HarborError(0, 'the robot account came without a secret');
       return { id: String(body.id), username: body.name, password: body.secret };
     } catch (err) {
-      // Nothing half-created: a project made by this call goes again (it is still empty).
-      if (made.created) await this.api.request('DELETE', `/projects/${name}`).catch(() => undefined);
+      // Nothing half-created, as far as Harbor lets us: best effort, the caller gets the original error.
+      // A 4xx on the robot was a refusal (a 409 names someone else's robot): nothing of ours to delete.
+      const refused = err instanceof HarborError && err.status >= 400 && err.status < 500;
+      if (robotSent && !refused) await this.dropRobot(name, `robot$${name}+${robot}`).catch(() => undefined);
+      if (ours.tried) await this.dropIfUnused(name).catch(() => undefined);
       if (err instanceof AppError) throw err;
       throw harborUnavailable(`preparing ${name} for a push`, err);
     }
@@ -223,6 +277,7 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
   async clean(tool: string, keep: ReadonlySet<string>, opts: { keepLatest: boolean }): Promise<CleanReport> {
     const report: CleanReport = { removed: [], kept: [], freedBytes: 0 };
     const name = this.project(tool);
+    let failure: AppError | undefined;
     for (const a of await this.artifacts(tool, true)) {
       const image = `${name}/${a.repo}:${a.tags.join(',') || '<untagged>'}`;
       const cache = a.repo.endsWith(CACHE_SUFFIX);
@@ -240,11 +295,17 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
           allow404: true,
         });
       } catch (err) {
-        throw harborUnavailable(`deleting ${image}`, err);
+        // Go on: what was removed before (and may be after) must still be reported.
+        failure ??= harborUnavailable(`deleting ${image}`, err);
+        report.kept.push({ image, digest: a.digest, reason: 'Harbor unavailable' });
+        continue;
       }
       report.removed.push({ image, digest: a.digest, reason: cache ? 'build cache' : 'removed' });
       report.freedBytes += a.sizeBytes;
     }
+    // Only a clean that removed nothing at all is an error; a partial one says what it kept and why.
+    if (failure && report.removed.length === 0) throw failure;
+    if (failure) this.log.warn({ tool, kept: report.kept.length }, 'clean: Harbor failed on some artifacts');
     return report;
   }
 
