@@ -233,6 +233,28 @@ describe('the embedded engine with Harbor', () => {
     expect(JSON.parse((await cli(['images', 'list', '--json'], env)).stdout).images).toEqual([]);
   });
 
+  it('Harbor failing when a build starts: 503 "Harbor unavailable", nothing queued, no project left', async () => {
+    const env = { TOOLFORGE_API_URL: api.url, TOOLFORGE_TOOL: 'zeta', TOOLFORGE_TOKEN: api.token('zeta') };
+    for (const [method, path, how] of [
+      ['GET', /\/api\/v2.0\/projects\/tool-zeta$/, { status: 503, times: 2 }], // GETs are retried once
+      ['POST', /\/api\/v2.0\/projects$/, { status: 503 }],
+      ['POST', /\/api\/v2.0\/projects$/, { lose: 'reset' }],
+      ['POST', /\/api\/v2.0\/retentions$/, { status: 500 }],
+    ] as const) {
+      const fault = harbor.fail({ method, path, ...how });
+      const r = await cli(['build', 'start', quick().url, '-D'], env);
+      fault.cancel();
+      expect(fault.hits).toBeGreaterThan(0);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /Harbor unavailable \(preparing tool-zeta for a push: (HTTP 50\d|unreachable)\)/,
+      );
+      expect(harbor.project('tool-zeta')).toBeUndefined();
+      expect(JSON.parse((await cli(['build', 'list', '--json'], env)).stdout).builds).toEqual([]);
+    }
+    expect(harbor.robots().filter((x) => x.name.startsWith('robot$tool-zeta+'))).toEqual([]);
+  });
+
   it('robot secrets and the Harbor password are in no log, answer, build record or database', async () => {
     const env = {
       TOOLFORGE_API_URL: proxy.url,

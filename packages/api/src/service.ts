@@ -96,7 +96,11 @@ function createRuntime(
   });
 }
 
-function harborRegistry(config: Config, logger: Logger): HarborRegistry | undefined {
+function harborRegistry(
+  config: Config,
+  logger: Logger,
+  extraUsage: ((tool: string) => Promise<number>) | undefined,
+): HarborRegistry | undefined {
   if (!config.TOOLFORGE_HARBOR_URL) return undefined;
   return new HarborRegistry({
     client: new HarborClient({
@@ -108,6 +112,7 @@ function harborRegistry(config: Config, logger: Logger): HarborRegistry | undefi
     quotaBytes: config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined,
     retentionKeep: config.TOOLFORGE_HARBOR_RETENTION_KEEP,
     log: logger.child({ component: 'harbor' }),
+    extraUsage,
   });
 }
 
@@ -120,6 +125,7 @@ function pushTarget(
     const url = config.TOOLFORGE_HARBOR_URL as string;
     return {
       host: harbor.host,
+      ready: (tool) => harbor.ready(tool),
       open: async (tool, buildId) => {
         const access = await harbor.issue(tool, buildId);
         return {
@@ -200,7 +206,9 @@ export async function createService(
   );
   await catalogue.start();
   health.push({ name: 'catalogue', check: async () => undefined, warnings: () => catalogue.warnings() });
-  const harbor = harborRegistry(config, logger);
+  // The embedded engine's build caches are local folders; they count against the tool's quota too.
+  const cacheUsage = async (tool: string) => du(path.join(cacheRoot, `tool-${tool}`));
+  const harbor = harborRegistry(config, logger, embedded ? cacheUsage : undefined);
   const push = pushTarget(config, harbor);
   const quotaBytes = config.TOOLFORGE_QUOTA_MB ? config.TOOLFORGE_QUOTA_MB * 2 ** 20 : undefined;
   let registry: ImageRegistry;
@@ -218,7 +226,7 @@ export async function createService(
       // With a registry configured, image references name it; the layout store stays the local copy.
       ...(push ? { host: push.host } : {}),
       quotaBytes,
-      extraUsage: async (tool) => du(path.join(cacheRoot, `tool-${tool}`)),
+      extraUsage: cacheUsage,
     });
     const local = createLocalEngine(config, {
       repo,

@@ -272,6 +272,15 @@ describe('quota, listing and clean from Harbor', () => {
     expect(quota.limitBytes).toBe(50 * MiB);
     expect(quota.usedBytes).toBe(await harbor.usedStorage('tool-gamma'));
     expect(quota.usedBytes).toBeGreaterThan(0);
+    // The embedded engine's local build cache counts too.
+    const withCache = new HarborRegistry({
+      client: new HarborClient({ url: harbor.url, ...harbor.admin, timeoutMs: 1000 }),
+      retentionKeep: 3,
+      log: pino({ level: 'silent' }),
+      extraUsage: async (tool) => (tool === 'gamma' ? 1234 : 0),
+    });
+    expect((await withCache.quota('gamma')).usedBytes).toBe(quota.usedBytes + 1234);
+    expect((await withCache.quota('nobody')).usedBytes).toBe(0);
 
     const listed = await registry.list('gamma');
     expect(listed.map((i) => `${i.repository}:${i.tags.join(',')}`).sort()).toEqual([

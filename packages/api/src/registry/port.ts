@@ -24,6 +24,8 @@ export interface PushAccess {
 
 /** Short-lived, per-build push credentials, where the registry can issue them (Harbor). */
 export interface PushCredentials {
+  /** Make pushes to the tool possible (its project), without credentials yet: checked when a build starts. */
+  ready(tool: string): Promise<void>;
   /** Make pushes to the tool possible (its project) and issue credentials for one build. */
   issue(tool: string, buildId: string): Promise<PushAccess>;
   /** Revoke them (idempotent). */

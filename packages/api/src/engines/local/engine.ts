@@ -83,6 +83,8 @@ export class LocalEngine implements BuildEngine {
 
   async start(input: StartBuild): Promise<Build> {
     if (this.closed) throw new AppError('NOT_READY', 'The build service is shutting down.');
+    // A registry that cannot take the image fails the start (e.g. 503 Harbor unavailable), not the build.
+    await this.deps.push?.ready?.(input.tool);
     const envvars = input.params.envvars ?? {};
     const record: BuildRecord = {
       id: newBuildId(input.tool),

@@ -20,6 +20,8 @@ import type { LogHub } from './log-hub.ts';
 
 /** Where built images are pushed: a client that may push one build's image, until released. */
 export interface PushTarget {
+  /** Check that the tool's images can be pushed (e.g. its Harbor project), before a build is queued. */
+  ready?(tool: string): Promise<void>;
   open(tool: string, buildId: string): Promise<{ client: RegistryClient; release(): Promise<void> }>;
 }
 

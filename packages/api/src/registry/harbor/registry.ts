@@ -41,11 +41,20 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
   private readonly quotaBytes: number | undefined;
   private readonly retentionKeep: number;
   private readonly log: Logger;
+  /** Bytes the tool uses outside Harbor that count against its quota (the embedded engine's build cache). */
+  private readonly extraUsage: (tool: string) => Promise<number>;
   /** Per project: the tail of the issue() calls queued for it in this process. */
   private readonly issuing = new Map<string, Promise<void>>();
 
-  constructor(o: { client: HarborClient; quotaBytes?: number; retentionKeep: number; log: Logger }) {
+  constructor(o: {
+    client: HarborClient;
+    quotaBytes?: number | undefined;
+    retentionKeep: number;
+    log: Logger;
+    extraUsage?: ((tool: string) => Promise<number>) | undefined;
+  }) {
     this.api = o.client;
+    this.extraUsage = o.extraUsage ?? (async () => 0);
     this.host = o.client.url.host;
     this.quotaBytes = o.quotaBytes;
     this.retentionKeep = o.retentionKeep;
@@ -138,11 +147,12 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
     await this.api.request('POST', '/retentions', { body: want });
   }
 
-  async issue(tool: string, buildId: string): Promise<PushAccess> {
-    const name = this.project(tool);
-    // One at a time per tool in this process: a first build failing must not delete the project that
-    // a concurrent first build of the same tool has just put its robot into.
-    const run = (this.issuing.get(name) ?? Promise.resolve()).then(() => this.prepare(name, buildId));
+  /**
+   * One at a time per tool in this process: a first build failing must not delete the project that a
+   * concurrent first build of the same tool has just put its robot into.
+   */
+  private serialised<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.issuing.get(name) ?? Promise.resolve()).then(work);
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -152,6 +162,26 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
       if (this.issuing.get(name) === settled) this.issuing.delete(name);
     });
     return run;
+  }
+
+  async issue(tool: string, buildId: string): Promise<PushAccess> {
+    const name = this.project(tool);
+    return this.serialised(name, () => this.prepare(name, buildId));
+  }
+
+  /** The project and its retention policy, without a robot: a start checks Harbor before it queues. */
+  async ready(tool: string): Promise<void> {
+    const name = this.project(tool);
+    await this.serialised(name, async () => {
+      const ours = { tried: false };
+      try {
+        await this.ensureRetention(await this.ensureProject(name, ours));
+      } catch (err) {
+        if (ours.tried) await this.dropIfUnused(name).catch(() => undefined);
+        if (err instanceof AppError) throw err;
+        throw harborUnavailable(`preparing ${name} for a push`, err);
+      }
+    });
   }
 
   /** The project with its retention policy, then a robot for the build; on failure, undo what was made. */
@@ -258,7 +288,8 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
     const name = this.project(tool);
     try {
       const project = await this.getProject(name);
-      if (!project) return { usedBytes: 0, limitBytes: this.quotaBytes };
+      const extra = await this.extraUsage(tool);
+      if (!project) return { usedBytes: extra, limitBytes: this.quotaBytes };
       const { body } = await this.api.request<{ hard?: { storage?: number }; used?: { storage?: number } }[]>(
         'GET',
         `/quotas?reference=project&reference_id=${project.project_id}`,
@@ -266,7 +297,7 @@ export class HarborRegistry implements ImageRegistry, PushCredentials {
       const q = body?.[0];
       const hard = q?.hard?.storage;
       return {
-        usedBytes: q?.used?.storage ?? 0,
+        usedBytes: (q?.used?.storage ?? 0) + extra,
         limitBytes: hard === undefined || hard < 0 ? undefined : hard,
       };
     } catch (err) {
