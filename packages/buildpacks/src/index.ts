@@ -34,6 +34,7 @@ export {
   type MatrixEntry,
   type MatrixInput,
   matrixPairs,
+  matrixRecipe,
   matrixRepo,
 } from './stack-store/matrix.ts';
 export { STACK_REPOS, type StackProgress, stackPackages } from './stack-store/stacks.ts';

@@ -10,6 +10,7 @@ import {
   type MatrixEntry,
   type MatrixInput,
   matrixPairs,
+  matrixRecipe,
   matrixRepo,
   stackStorePaths,
 } from '@toolforge/buildpacks';
@@ -138,6 +139,7 @@ describe('catalogue matrix', () => {
         kind: 'web',
         status: 'ok',
         digest: digest(entry(first, 'tiny', 'web')),
+        recipe: matrixRecipe(INPUT, { flavour: 'tiny', kind: 'web' }),
       }),
       expect.objectContaining({
         flavour: 'nope',

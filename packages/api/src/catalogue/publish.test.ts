@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { matrixRecipe } from '@toolforge/buildpacks';
 import pino, { type Logger } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { matrixInput } from './build.ts';
 import { parseCatalogue } from './parse.ts';
 import { PublishRefused, publishCatalogue } from './publish.ts';
 import type { BuildReport } from './report.ts';
@@ -33,12 +35,19 @@ images:
 `;
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const ok = (kind: string, flavour: string, d: string) => ({
+const recipe = (source: string, kind: string, flavour: string) => {
+  const parsed = parseCatalogue(source);
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  return matrixRecipe(matrixInput(parsed.catalogue), { kind, flavour });
+};
+/** An entry as `catalogue build` writes it, built from `source`'s recipe (SOURCE's by default). */
+const ok = (kind: string, flavour: string, d: string, source = SOURCE) => ({
   kind,
   flavour,
   status: 'ok' as const,
   ref: `toolforge/${flavour}-${kind}:20261121`,
   digest: digest(d),
+  recipe: recipe(source, kind, flavour),
 });
 const report = (entries: BuildReport['entries']): BuildReport => ({ version: 1, created: 'now', entries });
 const full = report([ok('base', 'py', 'a'), ok('web', 'py', 'b'), ok('web', 'php', 'c')]);
@@ -90,6 +99,36 @@ describe('publishing', () => {
     expect(await publishCatalogue(source, SOURCE).catch((e) => e.message)).toMatch(
       /publish it with the build report/,
     );
+  });
+
+  it('refuses a report built from another recipe, or one that does not say, naming each pair', async () => {
+    const { dir, source } = target();
+    const changed = SOURCE.replace('py: {}', 'py: {packages: [python3-venv], env: {PYTHONUNBUFFERED: "1"}}');
+    const { recipe: _, ...unsaid } = ok('web', 'php', 'c');
+    const refused = await publishCatalogue(source, changed, {
+      report: report([...full.entries.slice(0, 2), unsaid]),
+    }).catch((e) => e);
+    expect(refused).toBeInstanceOf(PublishRefused);
+    expect(refused.problems).toEqual([
+      'base × py: built from another recipe (its packages or environment changed since); build it again',
+      'web × php: the report does not say what it was built from; build it again',
+      'web × py: built from another recipe (its packages or environment changed since); build it again',
+    ]);
+    expect(existsSync(path.join(dir, 'catalogue.yaml'))).toBe(false);
+    // Rebuilt from the new recipe, it publishes; the order packages are written in does not matter.
+    const rebuilt = report([
+      ok('base', 'py', 'd', changed),
+      ok('web', 'py', 'e', changed),
+      ok('web', 'php', 'c'),
+    ]);
+    expect((await publishCatalogue(source, changed, { report: rebuilt })).revision).toBe(1);
+    expect(
+      recipe(
+        changed.replace('packages: [python3-venv]', 'packages: [python3-venv, python3-venv]'),
+        'web',
+        'py',
+      ),
+    ).toBe(recipe(changed, 'web', 'py'));
   });
 
   it('continues from the revision of an invalid current document instead of restarting at 1', async () => {

@@ -1,4 +1,6 @@
+import { matrixRecipe } from '@toolforge/buildpacks';
 import { z } from 'zod';
+import { matrixInput } from './build.ts';
 import type { BuildRef, Catalogue } from './schema.ts';
 
 /** What `toolforge-admin catalogue build` wrote: kind × flavour → image, or why it failed. */
@@ -13,6 +15,7 @@ export const BuildReportSchema = z.strictObject({
         status: z.literal('ok'),
         ref: z.string().min(1),
         digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+        recipe: z.string().optional(),
       }),
       z.looseObject({
         kind: z.string(),
@@ -46,11 +49,17 @@ export function resolveBuilds(
   report: BuildReport,
 ): { ok: true; catalogue: Catalogue } | { ok: false; missing: string[] } {
   const found = new Map(report.entries.map((e) => [pair(e), e]));
+  const input = matrixInput(c);
   const missing: string[] = [];
   for (const ref of referencedPairs(c)) {
     const e = found.get(pair(ref));
     if (!e) missing.push(`${pair(ref)}: not in the build report`);
     else if (e.status === 'failed') missing.push(`${pair(ref)}: its build failed: ${e.error}`);
+    // A report from before a kind or flavour changed would publish images without the change.
+    else if (e.recipe !== matrixRecipe(input, ref))
+      missing.push(
+        `${pair(ref)}: ${e.recipe ? 'built from another recipe (its packages or environment changed since)' : 'the report does not say what it was built from'}; build it again`,
+      );
   }
   if (missing.length) return { ok: false, missing };
   const image = (ref: BuildRef) => {

@@ -1,5 +1,6 @@
 // Catalogue images: every kind × flavour is the run image's recipe plus the kind's, the flavour's and
 // the flavour's per-kind packages, written by the same code as the stacks (see stacks/README.md).
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidRefName, type OciLayout } from '@toolforge/oci';
@@ -35,6 +36,8 @@ export type MatrixEntry =
       ref: string;
       digest: string;
       packages: number;
+      /** What it was built from (matrixRecipe): a publish refuses a report made from another recipe. */
+      recipe: string;
       seconds: number;
     }
   | { kind: string; flavour: string; status: 'failed'; error: string; seconds: number };
@@ -62,6 +65,24 @@ export function matrixPairs(input: MatrixInput): Pair[] {
 
 const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
   record && Object.hasOwn(record, key) ? record[key] : undefined;
+
+/** A combination's packages (with the run image's) and its environment, sorted (digests must not depend on input order). */
+function recipeOf(input: MatrixInput, { kind, flavour }: Pair) {
+  const f = own(input.flavours, flavour);
+  const args = [own(input.kinds, kind) ?? {}, f ?? {}, own(f?.kinds, kind) ?? {}];
+  const env: Record<string, string> = Object.assign({}, ...args.map((a) => a.env));
+  return {
+    packages: [...new Set([...RUN_RECIPE.packages, ...args.flatMap((a) => a.packages ?? [])])],
+    env: Object.fromEntries(Object.entries(env).sort(([a], [b]) => byString(a, b))),
+  };
+}
+
+/** A digest of what a combination is built from: the same recipe, the same value, whatever the input order. */
+export function matrixRecipe(input: MatrixInput, pair: Pair): string {
+  const { packages, env } = recipeOf(input, pair);
+  const text = JSON.stringify({ packages: [...packages].sort(byString), env: Object.entries(env) });
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
 
 const oneLine = (e: unknown) => {
   const text = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
@@ -140,9 +161,7 @@ export async function buildMatrix(
     };
     const why = problem(input, { kind, flavour }, tag, defaults, owners);
     if (why) return fail(why);
-    const f = input.flavours[flavour]!;
-    const args = [input.kinds[kind]!, f, own(f.kinds, kind) ?? {}];
-    const env: Record<string, string> = Object.assign({}, ...args.map((a) => a.env));
+    const { packages, env } = recipeOf(input, { kind, flavour });
     const repo = matrixRepo(kind, flavour);
     let dir: string | undefined;
     try {
@@ -154,14 +173,14 @@ export async function buildMatrix(
           recipe: {
             ...RUN_RECIPE,
             name: stage,
-            packages: [...new Set([...RUN_RECIPE.packages, ...args.flatMap((a) => a.packages ?? [])])],
+            packages,
           },
           repo,
           tag,
           dir,
           base: 'run',
           // Sorted: the digest must not depend on the order the input was written in.
-          env: Object.fromEntries(Object.entries(env).sort(([a], [b]) => byString(a, b))),
+          env,
           labels: { [IMAGE_KIND_LABEL]: kind, [IMAGE_FLAVOUR_LABEL]: flavour },
           user: CNB_USER,
           stage,
@@ -177,6 +196,7 @@ export async function buildMatrix(
         ref: image.ref,
         digest: image.descriptor.digest,
         packages: image.packages,
+        recipe: matrixRecipe(input, { kind, flavour }),
         seconds: seconds(),
       };
     } catch (e) {
