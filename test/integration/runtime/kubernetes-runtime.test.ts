@@ -276,6 +276,41 @@ images:
     expect(job('big').spec.template.spec.imagePullSecrets).toBeUndefined(); // public projects: none
   });
 
+  it('restart runs what a built image name means now, and keeps the pinned digest when it means nothing', async () => {
+    let stored = [{ repository: 'web', digest: DIGEST, tags: ['latest'], sizeBytes: 1 }];
+    const s = new WorkloadService({
+      runtime: rt,
+      registry: {
+        host: 'harbor.example',
+        repository: (tool: string, image: string) => `tool-${tool}/${image}`,
+        list: async () => stored,
+      } as unknown as ImageRegistry,
+      catalogue: { current: parsed.catalogue } as CatalogueStore,
+      policy: async (image) =>
+        image.startsWith('harbor.example/') ? { allowed: true } : { allowed: false, message: 'no' },
+      defaults: { memory: '512Mi', cpu: '0.5' },
+    });
+    const image = () => job('bot').spec.template.spec.containers[0].image;
+    await s.runJob('epsilon', {
+      name: 'bot',
+      imagename: 'tool-epsilon/web:latest',
+      cmd: 'bot',
+      continuous: false,
+    });
+    expect(image()).toBe(`harbor.example/tool-epsilon/web@${DIGEST}`);
+    const NEW = `sha256:${'e'.repeat(64)}`;
+    stored = [{ repository: 'web', digest: NEW, tags: ['latest'], sizeBytes: 1 }];
+    expect((await s.restartJob('epsilon', 'bot')).info).toEqual([
+      `Now running tool-epsilon/web:latest at ${NEW} (was ${DIGEST}).`,
+    ]);
+    expect(image()).toBe(`harbor.example/tool-epsilon/web@${NEW}`);
+    stored = [];
+    expect((await s.restartJob('epsilon', 'bot')).warnings).toEqual([
+      `tool-epsilon/web:latest no longer resolves: restarted with ${NEW}.`,
+    ]);
+    expect(image()).toBe(`harbor.example/tool-epsilon/web@${NEW}`);
+  });
+
   it('adds the configured pull secret to every pod it creates', async () => {
     const withSecret = new KubernetesRuntime(
       connect('default', kube.kubeconfigFile()),

@@ -81,6 +81,8 @@ export class WorkloadService {
     tool: string,
     image: string,
     kind: WorkloadKind,
+    /** False for a name that was resolved before (a restart): unknown now is just unknown. */
+    explainUnknown = true,
   ): Promise<{ resolved: Resolved; warnings: string[] }> {
     const now = this.d.now?.() ?? new Date();
     const resolved = await resolveImage(image, kind, {
@@ -90,7 +92,7 @@ export class WorkloadService {
     }).catch(async (err) => {
       // An unknown name the policy would refuse anyway (another registry, Docker Hub, a bad reference)
       // is most likely a bypass attempt or a habit from elsewhere: say which registries are allowed.
-      if (!(err instanceof AppError && err.code === 'IMAGE_NOT_FOUND')) throw err;
+      if (!(explainUnknown && err instanceof AppError && err.code === 'IMAGE_NOT_FOUND')) throw err;
       const raw = await this.d.policy(image.trim(), `tool-${tool}`);
       if (raw.allowed) throw err;
       throw new AppError(
@@ -205,7 +207,7 @@ export class WorkloadService {
   private async restart(tool: string, kind: WorkloadKind, name: string) {
     const w = await this.d.runtime.get(tool, kind, name);
     if (!w) throw notFound(kind === 'job' ? `Job '${name}'` : 'webservice');
-    const now = await this.resolve(tool, w.spec.image.requested, kind).catch((err) => {
+    const now = await this.resolve(tool, w.spec.image.requested, kind, false).catch((err) => {
       if (err instanceof AppError && err.code === 'IMAGE_NOT_FOUND') return undefined;
       throw err;
     });
