@@ -28,12 +28,12 @@ export interface WorkloadServiceDeps {
   now?: () => Date;
 }
 
-const notFound = (what: string) =>
-  what === 'webservice'
+const notFound = (kind: WorkloadKind, name: string) =>
+  kind === 'webservice'
     ? new AppError('WORKLOAD_NOT_FOUND', 'Your webservice is not running.', {
         hint: 'Start one with `toolforge webservice buildservice start --buildservice-image …`.',
       })
-    : new AppError('WORKLOAD_NOT_FOUND', `${what} not found.`, {
+    : new AppError('WORKLOAD_NOT_FOUND', `Job '${name}' not found.`, {
         hint: 'Run `toolforge jobs list` to see your jobs.',
       });
 
@@ -187,12 +187,12 @@ export class WorkloadService {
 
   async job(tool: string, name: string): Promise<Job> {
     const w = await this.d.runtime.get(tool, 'job', name);
-    if (!w) throw notFound(`Job '${name}'`);
+    if (!w) throw notFound('job', name);
     return this.toJob(w);
   }
 
   async deleteJob(tool: string, name: string): Promise<void> {
-    if (!(await this.d.runtime.delete(tool, 'job', name))) throw notFound(`Job '${name}'`);
+    if (!(await this.d.runtime.delete(tool, 'job', name))) throw notFound('job', name);
   }
 
   async restartJob(tool: string, name: string): Promise<{ job: Job; warnings: string[]; info: string[] }> {
@@ -206,7 +206,7 @@ export class WorkloadService {
    */
   private async restart(tool: string, kind: WorkloadKind, name: string) {
     const w = await this.d.runtime.get(tool, kind, name);
-    if (!w) throw notFound(kind === 'job' ? `Job '${name}'` : 'webservice');
+    if (!w) throw notFound(kind, name);
     const now = await this.resolve(tool, w.spec.image.requested, kind, false).catch((err) => {
       if (err instanceof AppError && err.code === 'IMAGE_NOT_FOUND') return undefined;
       throw err;
@@ -233,8 +233,7 @@ export class WorkloadService {
   }
 
   async logs(tool: string, kind: WorkloadKind, name: string, opts: { follow: boolean; signal: AbortSignal }) {
-    if (!(await this.d.runtime.get(tool, kind, name)))
-      throw notFound(kind === 'job' ? `Job '${name}'` : 'webservice');
+    if (!(await this.d.runtime.get(tool, kind, name))) throw notFound(kind, name);
     return (async function* (lines: AsyncIterable<string>) {
       for await (const line of lines) yield { line };
     })(this.d.runtime.logs(tool, kind, name, opts));
@@ -272,12 +271,13 @@ export class WorkloadService {
 
   async webservice(tool: string): Promise<Webservice> {
     const w = await this.d.runtime.get(tool, 'webservice', 'webservice');
-    if (!w) throw notFound('webservice');
+    if (!w) throw notFound('webservice', 'webservice');
     return this.toWebservice(w);
   }
 
   async stopWebservice(tool: string): Promise<void> {
-    if (!(await this.d.runtime.delete(tool, 'webservice', 'webservice'))) throw notFound('webservice');
+    if (!(await this.d.runtime.delete(tool, 'webservice', 'webservice')))
+      throw notFound('webservice', 'webservice');
   }
 
   async restartWebservice(
